@@ -1,0 +1,164 @@
+# turnpike — one non-recursive GNU Makefile for the server, its tools and every test.
+#
+#   make            build/turnserver
+#   make run        build and start the server on etc/turnserver.conf's defaults
+#   make check      build and run every test, plainly and under ASan+UBSan, plus a short fuzz run
+#   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
+#   make clean
+#
+# Sources are found by folder: proto/*.c, auth/*.c, relay/*.c and server/*.c (except the files
+# holding main()) form libturnpike.a; every tests/unit/*/test_*.c and tests/integration/test_*.c
+# is one test program.  Adding a file needs no edit here.
+
+B        ?= build
+V        ?= 0
+SAN      ?= 0
+CC       ?= cc
+
+WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wvla -Werror
+CPPFLAGS := -I. -D_GNU_SOURCE -MMD -MP
+CFLAGS   := -std=c11 -O2 -g $(WARN)
+LDFLAGS  :=
+PKGS     := libevent libevent_pthreads libevent_openssl libssl libcrypto
+# Deferred (=) so that pkg-config runs after the deps step has installed it.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -levent -levent_pthreads -levent_openssl -lssl -lcrypto)
+LIBS       = $(PKG_LIBS) -lpthread
+
+ifeq ($(SAN),1)
+CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+ifeq ($(V),0)
+Q  := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+else
+Q  :=
+say =
+endif
+
+# ---- Debian packages -----------------------------------------------------------------------
+# Installed with apt-get when missing and running as root; otherwise we stop with the command.
+BUILD_PKGS := gcc make pkg-config libevent-dev libssl-dev libhiredis-dev
+TEST_PKGS  := clang libclang-rt-dev coturn procps iproute2
+
+define need_pkgs
+	$(Q)missing=; \
+	if command -v dpkg-query >/dev/null 2>&1; then \
+	  for p in $(1); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
+	      || missing="$$missing $$p"; \
+	  done; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "  APT    installing:$$missing"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } || exit 1; \
+	  else \
+	    echo "missing Debian packages; run: sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+endef
+
+# ---- sources -------------------------------------------------------------------------------
+MAINS      := server/main.c
+LIB_SRC    := $(wildcard proto/*.c auth/*.c relay/*.c) \
+              $(filter-out $(MAINS),$(wildcard server/*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o)
+TLIB_SRC   := $(wildcard tests/lib/*.c)
+TLIB_OBJ   := $(TLIB_SRC:%.c=$(B)/obj/%.o)
+UNIT_SRC   := $(wildcard tests/unit/*/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
+INTEG_SRC  := $(wildcard tests/integration/test_*.c)
+INTEG_BIN  := $(INTEG_SRC:tests/%.c=$(B)/tests/%)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
+
+.PHONY: all run check test-bins unit integration fuzz fuzz-run clean deps-build deps-test
+.DEFAULT_GOAL := all
+
+all: $(B)/turnserver
+
+deps-build: | $(B)/.deps-build
+$(B)/.deps-build:
+	$(call need_pkgs,$(BUILD_PKGS))
+	$(Q)mkdir -p $(B) && touch $@
+
+deps-test: | $(B)/.deps-test
+$(B)/.deps-test: | $(B)/.deps-build
+	$(call need_pkgs,$(TEST_PKGS))
+	$(Q)touch $@
+
+$(B)/obj/%.o: %.c | $(B)/.deps-build
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(B)/libturnpike.a: $(LIB_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(B)/libtestlib.a: $(TLIB_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(B)/turnserver: $(B)/obj/server/main.o $(B)/libturnpike.a
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: $(B)/obj/tests/%.o $(B)/libtestlib.a $(B)/libturnpike.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+test-bins: $(B)/turnserver $(UNIT_BIN) $(INTEG_BIN)
+
+# ---- running -------------------------------------------------------------------------------
+run: $(B)/turnserver
+	./$(B)/turnserver -c etc/turnserver.conf --listening-ip 127.0.0.1 --listening-ip ::1
+
+# `make check`: the plain build and its tests, the same tests under ASan+UBSan, then each
+# fuzz target for FUZZ_SECONDS when clang is present.  Any failure makes the target fail.
+FUZZ_SECONDS ?= 20
+check: | $(B)/.deps-test
+	$(Q)$(MAKE) --no-print-directory test-bins
+	$(Q)$(MAKE) --no-print-directory B=$(B)/san SAN=1 test-bins
+	$(Q)tests/run --server $(B)/turnserver $(UNIT_BIN) $(INTEG_BIN)
+	$(Q)tests/run --server $(B)/san/turnserver $(UNIT_BIN:$(B)/%=$(B)/san/%) \
+	    $(INTEG_BIN:$(B)/%=$(B)/san/%)
+	$(Q)$(MAKE) --no-print-directory fuzz-run
+
+unit: $(UNIT_BIN)
+	$(Q)tests/run $(UNIT_BIN)
+
+integration: $(B)/turnserver $(INTEG_BIN)
+	$(Q)tests/run --server $(B)/turnserver $(INTEG_BIN)
+
+# ---- fuzzing -------------------------------------------------------------------------------
+FUZZ_CC     := clang
+FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIBSRC := $(wildcard proto/*.c)
+
+fuzz: $(FUZZ_NAMES:%=$(B)/fuzz/%) $(B)/fuzz/seeds
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC) | $(B)/.deps-test
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)$(FUZZ_CC) $(CPPFLAGS:-MMD=) $(WARN) $(FUZZ_FLAGS) -o $@ $^ -lcrypto
+
+$(B)/fuzz/seeds: tests/fuzz/seeds.c $(FUZZ_LIBSRC) | $(B)/.deps-build
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -I. -D_GNU_SOURCE $(CFLAGS) -o $@ $^ -lcrypto
+
+# Each target runs FUZZ_SECONDS from its generated seed corpus; a crash fails the run.
+fuzz-run: fuzz
+	$(Q)rm -rf $(B)/fuzz/corpus && $(B)/fuzz/seeds $(B)/fuzz/corpus
+	$(Q)for f in $(FUZZ_NAMES); do \
+	  mkdir -p $(B)/fuzz/work/$$f; \
+	  echo "  FUZZ   $$f for $(FUZZ_SECONDS) s"; \
+	  $(B)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	    -artifact_prefix=$(B)/fuzz/ $(B)/fuzz/work/$$f $(B)/fuzz/corpus/$${f#fuzz_} \
+	    >$(B)/fuzz/$$f.log 2>&1 || { tail -40 $(B)/fuzz/$$f.log; echo "fuzz: $$f failed"; exit 1; }; \
+	  grep -E '^#[0-9]+.*DONE' $(B)/fuzz/$$f.log | tail -1; \
+	done
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

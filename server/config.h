@@ -1,0 +1,77 @@
+/* config.h — the server's configuration: defaults, turnserver.conf, command-line flags. */
+#ifndef SERVER_CONFIG_H
+#define SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "proto/addr.h"
+
+#define CONFIG_MAX_ADDRS 32
+#define CONFIG_DEFAULT_FILE "/etc/turnpike/turnserver.conf"
+
+/* One --external-ip mapping: the address advertised to clients, and the local relay address
+ * it stands for (AF_UNSPEC when the mapping applies to every relay address of its family). */
+struct config_external {
+    union addr public_ip;
+    union addr private_ip;
+};
+
+/* Everything the process was told.  Loaded once at start-up, then read-only and shared by
+ * every thread.  Addresses carry port 0 unless stated.  Strings are owned by the config and
+ * freed by config_free(). */
+struct config {
+    const char *file;            /* config file read, or NULL */
+
+    /* listeners */
+    union addr listen[CONFIG_MAX_ADDRS]; /* --listening-ip; none = every address, v4 and v6 */
+    size_t nlisten;
+    uint16_t listen_port;        /* --listening-port, 3478 */
+    bool no_udp;                 /* --no-udp */
+    bool no_tcp;                 /* --no-tcp */
+
+    /* relay addresses (used by TURN allocations) */
+    union addr relay[CONFIG_MAX_ADDRS]; /* --relay-ip */
+    size_t nrelay;
+    struct config_external external[CONFIG_MAX_ADDRS]; /* --external-ip PUBLIC[/PRIVATE] */
+    size_t nexternal;
+
+    char *realm;                 /* --realm, default "turnpike" */
+
+    /* process */
+    int threads;                 /* --relay-threads / -m; 0 = number of CPUs */
+    char *pidfile;               /* --pidfile, NULL = none */
+    char *log_file;              /* --log-file: "stdout" (default), "syslog" or a path */
+    int verbose;                 /* -v / --verbose: 0 normal, 1 verbose, 2 very verbose (-V) */
+
+    /* STUN behaviour */
+    bool fingerprint;            /* --fingerprint: FINGERPRINT on every response */
+    bool software_attribute;     /* --software-attribute: SOFTWARE on responses (off) */
+    bool no_stun_3489;           /* --no-stun-backward-compatibility: drop RFC 3489 Binding */
+
+    /* TCP client connections */
+    int tcp_idle_timeout;        /* --tcp-idle-timeout seconds, default 60 */
+    size_t tcp_max_buffer;       /* --max-tcp-buffer bytes per connection, default 256 KiB */
+    int tcp_max_conns;           /* --max-tcp-connections per worker, default 10000 */
+};
+
+/* Outcome of config_load() besides 0. */
+enum {
+    CONFIG_ERR = -1,   /* err holds the message, exit non-zero */
+    CONFIG_DONE = 1,   /* --help or --version was printed to out: exit 0 */
+};
+
+/* Fills *cfg from defaults, then the config file (-c FILE; -n none; otherwise
+ * CONFIG_DEFAULT_FILE when it exists), then the command line, which wins for single-valued
+ * options and adds to repeatable ones.  --help and --version print to out.  On error writes
+ * one line into err naming the file and line or the flag, and the offending key and value,
+ * e.g. "etc/x.conf:12: unknown option 'listen-port'"; *cfg is then freed already.
+ * Returns 0, CONFIG_DONE or CONFIG_ERR. */
+int config_load(struct config *cfg, int argc, char **argv, FILE *out, char *err, size_t errlen);
+
+/* Frees what config_load() allocated; accepts a zeroed or freed config. */
+void config_free(struct config *cfg);
+
+#endif
