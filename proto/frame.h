@@ -33,9 +33,11 @@ int frame_chandata_parse(const uint8_t *buf, size_t len, uint16_t *chan, size_t 
 void frame_chandata_hdr(uint8_t hdr[FRAME_CHANDATA_HDR], uint16_t chan, uint16_t dlen);
 
 /* Stream framing for TCP and TLS: given the avail bytes at the front of a stream's buffer,
- * returns the length of the next complete frame (a STUN message, or a ChannelData message with
- * its padding to a multiple of 4, RFC 8656 §12.5), STUN_E_INCOMPLETE when more bytes are needed
- * to tell, or STUN_E_NOT_FRAME when the stream cannot be STUN/TURN (close it). */
+ * returns the total length of the next frame (a STUN message, or a ChannelData message with
+ * its padding to a multiple of 4, RFC 8656 §12.5) as soon as its header tells it — the frame
+ * itself may not have arrived yet: the caller compares the result with avail.  Returns
+ * STUN_E_INCOMPLETE when the header is not complete enough to tell (at most 20 bytes are ever
+ * needed), or STUN_E_NOT_FRAME when the stream cannot be STUN/TURN (close it). */
 int frame_stream_len(const uint8_t *buf, size_t avail);
 
 /* Relay framing without copying the payload.  The payload lies at p[0..len) with at least
