@@ -16,6 +16,9 @@ int log_reopen(void);
 
 void log_close(void);
 
+/* True when lines go to stdout or stderr (so an error need not be repeated there). */
+int log_is_console(void);
+
 /* True when lines of this level are written: test it before building costly arguments. */
 int log_enabled(enum log_level level);
 

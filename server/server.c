@@ -1,0 +1,204 @@
+/* server.c — the turnserver process: listening addresses, workers, signals, shutdown. */
+#include "server/server.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server/log.h"
+#include "server/stats.h"
+#include "server/worker.h"
+
+struct server {
+    const struct config *cfg;
+    union addr listen[WORKER_MAX_LISTEN];
+    size_t nlisten;
+    int nworkers;
+    struct worker **workers;
+    struct event_base *base;
+    struct event *sig_term;
+    struct event *sig_int;
+    struct event *sig_hup;
+};
+
+static int thread_count(const struct config *cfg)
+{
+    long n = cfg->threads > 0 ? cfg->threads : sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n < 1 ? 1 : (int)n;
+}
+
+/* The configured IPs with the listening port, or both wildcards.  A host without IPv6 keeps
+ * serving IPv4: the :: wildcard is dropped when the kernel has no IPv6 at all. */
+static void resolve_listen(struct server *s)
+{
+    const struct config *cfg = s->cfg;
+
+    for (size_t i = 0; i < cfg->nlisten; i++)
+        s->listen[s->nlisten++] = cfg->listen[i];
+    if (s->nlisten == 0) {
+        addr_parse(&s->listen[s->nlisten++], "0.0.0.0", 0);
+        if (access("/proc/net/if_inet6", F_OK) == 0)
+            addr_parse(&s->listen[s->nlisten++], "::", 0);
+    }
+    for (size_t i = 0; i < s->nlisten; i++)
+        addr_set_port(&s->listen[i], cfg->listen_port);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *s = arg;
+
+    (void)what;
+    log_info("signal %d: shutting down", (int)sig);
+    event_base_loopbreak(s->base);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    (void)arg;
+    if (log_reopen() < 0)
+        log_error("SIGHUP: cannot reopen the log file: %s", strerror(errno));
+    else
+        log_info("SIGHUP: log file reopened");
+}
+
+static int add_signals(struct server *s)
+{
+    s->sig_term = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
+    s->sig_int = evsignal_new(s->base, SIGINT, on_stop_signal, s);
+    s->sig_hup = evsignal_new(s->base, SIGHUP, on_hup, s);
+    if (!s->sig_term || !s->sig_int || !s->sig_hup)
+        return -1;
+    if (evsignal_add(s->sig_term, NULL) < 0 || evsignal_add(s->sig_int, NULL) < 0 ||
+        evsignal_add(s->sig_hup, NULL) < 0)
+        return -1;
+    return 0;
+}
+
+int server_new(struct server **out, const struct config *cfg, char *err, size_t errlen)
+{
+    struct server *s = calloc(1, sizeof(*s));
+
+    if (s == NULL)
+        goto nomem;
+    s->cfg = cfg;
+    resolve_listen(s);
+    s->nworkers = thread_count(cfg);
+    s->workers = calloc((size_t)s->nworkers, sizeof(*s->workers));
+    s->base = event_base_new();
+    if (s->workers == NULL || s->base == NULL)
+        goto nomem;
+    if (add_signals(s) < 0) {
+        snprintf(err, errlen, "cannot install signal handlers");
+        goto fail;
+    }
+    for (int i = 0; i < s->nworkers; i++)
+        if (worker_new(&s->workers[i], cfg, i, s->listen, s->nlisten, err, errlen) < 0)
+            goto fail;
+    *out = s;
+    return 0;
+nomem:
+    snprintf(err, errlen, "out of memory");
+fail:
+    server_free(s);
+    return -1;
+}
+
+static void log_listening(const struct server *s)
+{
+    char line[1024];
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->nlisten && n < sizeof(line) - ADDR_STRLEN - 2; i++) {
+        char a[ADDR_STRLEN];
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", i ? " " : "",
+                              addr_format(&s->listen[i], a, sizeof(a)));
+    }
+    log_info("listening on %s (%s%s%s), %d worker threads", n ? line : "nothing",
+             s->cfg->no_udp ? "" : "udp", !s->cfg->no_udp && !s->cfg->no_tcp ? "+" : "",
+             s->cfg->no_tcp ? "" : "tcp", s->nworkers);
+}
+
+int server_run(struct server *s)
+{
+    sigset_t block, old;
+    int rc = 0, started = 0;
+
+    /* Workers inherit a mask without the handled signals, so that the kernel delivers them
+     * to this thread, whose loop handles them. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (; started < s->nworkers; started++) {
+        if (worker_start(s->workers[started]) < 0) {
+            log_error("cannot start worker %d: %s", started, strerror(errno));
+            rc = -1;
+            break;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0) {
+        log_listening(s);
+        event_base_dispatch(s->base);
+    }
+    for (int i = 0; i < started; i++)
+        worker_stop(s->workers[i]);
+    for (int i = 0; i < started; i++)
+        worker_join(s->workers[i]);
+    return rc;
+}
+
+static void append_nonzero(char *line, size_t cap, size_t *n, const char *group,
+                           const char *name, uint64_t v)
+{
+    if (v == 0 || *n >= cap)
+        return;
+    *n += (size_t)snprintf(line + *n, cap - *n, " %s.%s=%llu", group, name, (unsigned long long)v);
+}
+
+void server_log_stats(const struct server *s)
+{
+    struct stats sum = {0};
+    char line[1024];
+    size_t n = 0;
+
+    for (int i = 0; i < s->nworkers; i++)
+        stats_sum(&sum, &s->workers[i]->stats);
+    n += (size_t)snprintf(line, sizeof(line), "stats: rx=%llu tx=%llu binding=%llu",
+                          (unsigned long long)sum.rx_packets, (unsigned long long)sum.tx_packets,
+                          (unsigned long long)sum.binding_requests);
+    for (int i = 0; i < REPLY_COUNT; i++)
+        append_nonzero(line, sizeof(line), &n, "reply", stats_reply_name(i), sum.reply[i]);
+    for (int i = 0; i < DROP_COUNT; i++)
+        append_nonzero(line, sizeof(line), &n, "drop", stats_drop_name(i), sum.drop[i]);
+    for (int i = 0; i < CONN_COUNT; i++)
+        append_nonzero(line, sizeof(line), &n, "tcp", stats_conn_name(i), sum.conn[i]);
+    log_info("%s", line);
+}
+
+void server_free(struct server *s)
+{
+    if (s == NULL)
+        return;
+    for (int i = 0; s->workers && i < s->nworkers; i++)
+        worker_free(s->workers[i]);
+    free(s->workers);
+    if (s->sig_term)
+        event_free(s->sig_term);
+    if (s->sig_int)
+        event_free(s->sig_int);
+    if (s->sig_hup)
+        event_free(s->sig_hup);
+    if (s->base)
+        event_base_free(s->base);
+    free(s);
+}

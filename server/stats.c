@@ -1,0 +1,81 @@
+/* stats.c — names of the counters and summing workers' counters. */
+#include "server/stats.h"
+
+static const char *const drop_names[DROP_COUNT] = {
+    [DROP_NOT_STUN] = "not_stun",
+    [DROP_MALFORMED] = "malformed",
+    [DROP_AMPLIFICATION] = "amplification",
+    [DROP_OVERSIZE] = "oversize",
+    [DROP_UNEXPECTED] = "unexpected",
+    [DROP_NO_ALLOCATION] = "no_allocation",
+    [DROP_RFC3489] = "rfc3489",
+    [DROP_SEND_FAILED] = "send_failed",
+};
+
+static const struct {
+    int code;
+    const char *name;
+} reply_slots[REPLY_COUNT] = {
+    [REPLY_SUCCESS] = {0, "success"}, [REPLY_300] = {300, "300"}, [REPLY_400] = {400, "400"},
+    [REPLY_401] = {401, "401"},       [REPLY_403] = {403, "403"}, [REPLY_420] = {420, "420"},
+    [REPLY_437] = {437, "437"},       [REPLY_438] = {438, "438"}, [REPLY_440] = {440, "440"},
+    [REPLY_441] = {441, "441"},       [REPLY_442] = {442, "442"}, [REPLY_443] = {443, "443"},
+    [REPLY_446] = {446, "446"},       [REPLY_447] = {447, "447"}, [REPLY_486] = {486, "486"},
+    [REPLY_500] = {500, "500"},       [REPLY_508] = {508, "508"}, [REPLY_OTHER] = {-1, "other"},
+};
+
+static const char *const conn_names[CONN_COUNT] = {
+    [CONN_ACCEPTED] = "accepted",
+    [CONN_REJECTED_LIMIT] = "rejected_limit",
+    [CONN_CLOSED_PEER] = "closed_peer",
+    [CONN_CLOSED_IDLE] = "closed_idle",
+    [CONN_CLOSED_DESYNC] = "closed_desync",
+    [CONN_PAUSED_SLOW] = "paused_slow",
+};
+
+enum stats_reply stats_reply_index(int code)
+{
+    for (int i = 0; i < REPLY_OTHER; i++)
+        if (reply_slots[i].code == code)
+            return (enum stats_reply)i;
+    return REPLY_OTHER;
+}
+
+const char *stats_drop_name(enum stats_drop d)
+{
+    return d < DROP_COUNT ? drop_names[d] : "?";
+}
+
+const char *stats_reply_name(enum stats_reply r)
+{
+    return r < REPLY_COUNT ? reply_slots[r].name : "?";
+}
+
+const char *stats_conn_name(enum stats_conn c)
+{
+    return c < CONN_COUNT ? conn_names[c] : "?";
+}
+
+static void add(_Atomic uint64_t *dst, const _Atomic uint64_t *src)
+{
+    atomic_store_explicit(dst,
+                          atomic_load_explicit(dst, memory_order_relaxed) +
+                              atomic_load_explicit(src, memory_order_relaxed),
+                          memory_order_relaxed);
+}
+
+void stats_sum(struct stats *dst, const struct stats *src)
+{
+    add(&dst->rx_packets, &src->rx_packets);
+    add(&dst->rx_bytes, &src->rx_bytes);
+    add(&dst->tx_packets, &src->tx_packets);
+    add(&dst->tx_bytes, &src->tx_bytes);
+    add(&dst->binding_requests, &src->binding_requests);
+    add(&dst->binding_indications, &src->binding_indications);
+    for (int i = 0; i < DROP_COUNT; i++)
+        add(&dst->drop[i], &src->drop[i]);
+    for (int i = 0; i < REPLY_COUNT; i++)
+        add(&dst->reply[i], &src->reply[i]);
+    for (int i = 0; i < CONN_COUNT; i++)
+        add(&dst->conn[i], &src->conn[i]);
+}

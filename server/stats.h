@@ -1,0 +1,71 @@
+/* stats.h — per-worker counters: every reply code and every drop reason, read by other threads. */
+#ifndef SERVER_STATS_H
+#define SERVER_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Why a packet or connection was dropped without an answer. */
+enum stats_drop {
+    DROP_NOT_STUN,        /* first byte or header says it is not STUN/TURN */
+    DROP_MALFORMED,       /* malformed STUN that is not a request (nothing to answer) */
+    DROP_AMPLIFICATION,   /* malformed request too short to answer without amplifying */
+    DROP_OVERSIZE,        /* datagram larger than the receive buffer */
+    DROP_UNEXPECTED,      /* a response or an indication the server does not take */
+    DROP_NO_ALLOCATION,   /* ChannelData with no allocation on its 5-tuple */
+    DROP_RFC3489,         /* RFC 3489 request with backward compatibility off */
+    DROP_SEND_FAILED,     /* the kernel refused to send a reply */
+    DROP_COUNT
+};
+
+/* Which answer the server gave. */
+enum stats_reply {
+    REPLY_SUCCESS,
+    REPLY_300, REPLY_400, REPLY_401, REPLY_403, REPLY_420, REPLY_437, REPLY_438, REPLY_440,
+    REPLY_441, REPLY_442, REPLY_443, REPLY_446, REPLY_447, REPLY_486, REPLY_500, REPLY_508,
+    REPLY_OTHER,
+    REPLY_COUNT
+};
+
+/* Stream connection events. */
+enum stats_conn {
+    CONN_ACCEPTED,
+    CONN_REJECTED_LIMIT,  /* over --max-tcp-connections */
+    CONN_CLOSED_PEER,     /* the client closed or reset */
+    CONN_CLOSED_IDLE,     /* --tcp-idle-timeout passed */
+    CONN_CLOSED_DESYNC,   /* bytes that are neither STUN nor ChannelData */
+    CONN_PAUSED_SLOW,     /* stopped reading: the client does not read its answers */
+    CONN_COUNT
+};
+
+/* A worker's counters.  Only the owning worker writes them (STATS_INC: a plain load and store,
+ * no locked instruction); any thread may read them with atomic_load. */
+struct stats {
+    _Atomic uint64_t rx_packets;
+    _Atomic uint64_t rx_bytes;
+    _Atomic uint64_t tx_packets;
+    _Atomic uint64_t tx_bytes;
+    _Atomic uint64_t binding_requests;
+    _Atomic uint64_t binding_indications;
+    _Atomic uint64_t drop[DROP_COUNT];
+    _Atomic uint64_t reply[REPLY_COUNT];
+    _Atomic uint64_t conn[CONN_COUNT];
+};
+
+#define STATS_ADD(ctr, n) \
+    atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), memory_order_relaxed) + (n), \
+                          memory_order_relaxed)
+#define STATS_INC(ctr) STATS_ADD(ctr, 1)
+
+/* The counter slot for a STUN reply code (0 for success). */
+enum stats_reply stats_reply_index(int code);
+
+/* Names for logs and metrics ("not_stun", "400", "idle"). */
+const char *stats_drop_name(enum stats_drop d);
+const char *stats_reply_name(enum stats_reply r);
+const char *stats_conn_name(enum stats_conn c);
+
+/* Adds src's counters into dst (dst is not shared: plain sum). */
+void stats_sum(struct stats *dst, const struct stats *src);
+
+#endif

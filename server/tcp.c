@@ -1,0 +1,233 @@
+/* tcp.c — TCP client listeners and connections: STUN and ChannelData framed on the stream. */
+#include "server/tcp.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/frame.h"
+#include "proto/stun.h"
+#include "server/dispatch.h"
+#include "server/log.h"
+#include "server/net.h"
+#include "server/worker.h"
+
+/* Input is read up to this much ahead of the parser: more than the longest frame (a STUN
+ * message or a ChannelData message is at most 20 + 65535 bytes), so a frame always fits. */
+#define TCP_INPUT_MAX (128 * 1024)
+#define TCP_BACKLOG 1024
+
+struct tcp_listener {
+    struct worker *w;
+    struct evconnlistener *l;
+    union addr local;
+};
+
+struct tcp_conn {
+    LIST_ENTRY(tcp_conn) link;
+    struct worker *w;
+    struct bufferevent *bev;
+    union addr remote;
+    union addr local;
+    bool paused;  /* reading stopped until the client reads its answers */
+    bool closing; /* the client closed its side: close once the output is written */
+};
+
+static void close_with(struct tcp_conn *c, enum stats_conn why)
+{
+    STATS_INC(c->w->stats.conn[why]);
+    tcp_conn_close(c);
+}
+
+void tcp_conn_close(struct tcp_conn *c)
+{
+    if (c == NULL)
+        return;
+    LIST_REMOVE(c, link);
+    c->w->nconns--;
+    bufferevent_free(c->bev);
+    free(c);
+}
+
+int tcp_conn_send(struct tcp_conn *c, const void *buf, size_t len)
+{
+    if (bufferevent_write(c->bev, buf, len) < 0) {
+        STATS_INC(c->w->stats.drop[DROP_SEND_FAILED]);
+        return -1;
+    }
+    STATS_INC(c->w->stats.tx_packets);
+    STATS_ADD(c->w->stats.tx_bytes, len);
+    return 0;
+}
+
+/* Stops reading a client that does not read its answers; on_write resumes it when half of
+ * the output has drained.  The worker never waits on it. */
+static void pause_reading(struct tcp_conn *c)
+{
+    if (c->paused)
+        return;
+    c->paused = true;
+    STATS_INC(c->w->stats.conn[CONN_PAUSED_SLOW]);
+    bufferevent_disable(c->bev, EV_READ);
+    bufferevent_setwatermark(c->bev, EV_WRITE, c->w->cfg->tcp_max_buffer / 2, 0);
+}
+
+/* Takes every complete frame from the input.  Returns false when the connection was closed. */
+static bool read_frames(struct tcp_conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct client_ref ref = {.tp = TRANSPORT_TCP, .remote = c->remote, .local = c->local,
+                             .conn = c};
+
+    for (;;) {
+        size_t avail = evbuffer_get_length(in);
+        size_t head = avail < STUN_HEADER_LEN ? avail : STUN_HEADER_LEN;
+        uint8_t *p;
+        int flen;
+
+        if (avail == 0)
+            return true;
+        if (evbuffer_get_length(out) >= c->w->cfg->tcp_max_buffer) {
+            pause_reading(c);
+            return true;
+        }
+        flen = frame_stream_len(evbuffer_pullup(in, (ev_ssize_t)head), head);
+        if (flen == STUN_E_INCOMPLETE || (flen > 0 && avail < (size_t)flen))
+            return true;
+        if (flen < 0) {
+            char a[ADDR_STRLEN];
+            log_debug("tcp %s: not STUN/TURN, closing", addr_format(&c->remote, a, sizeof(a)));
+            close_with(c, CONN_CLOSED_DESYNC);
+            return false;
+        }
+        p = evbuffer_pullup(in, flen);
+        STATS_INC(c->w->stats.rx_packets);
+        STATS_ADD(c->w->stats.rx_bytes, (unsigned)flen);
+        dispatch_packet(c->w, &ref, p, (size_t)flen);
+        evbuffer_drain(in, (size_t)flen);
+    }
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    read_frames(arg);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct tcp_conn *c = arg;
+
+    if (c->closing) {
+        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+            close_with(c, CONN_CLOSED_PEER);
+        return;
+    }
+    if (c->paused) {
+        c->paused = false;
+        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        bufferevent_enable(bev, EV_READ);
+        read_frames(c);
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct tcp_conn *c = arg;
+
+    if (what & BEV_EVENT_TIMEOUT) {
+        close_with(c, CONN_CLOSED_IDLE);
+        return;
+    }
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+        evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+        /* Half-closed after its last request: deliver the answers, then close. */
+        c->closing = true;
+        bufferevent_disable(bev, EV_READ);
+        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        return;
+    }
+    close_with(c, CONN_CLOSED_PEER);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+    struct tcp_listener *tl = arg;
+    struct worker *w = tl->w;
+    struct timeval idle = {.tv_sec = w->cfg->tcp_idle_timeout};
+    socklen_t len = sizeof(union addr);
+    struct tcp_conn *c;
+    int one = 1;
+
+    (void)l;
+    if (w->nconns >= (size_t)w->cfg->tcp_max_conns || (c = calloc(1, sizeof(*c))) == NULL) {
+        STATS_INC(w->stats.conn[CONN_REJECTED_LIMIT]);
+        close(fd);
+        return;
+    }
+    c->w = w;
+    memcpy(&c->remote, sa, (size_t)salen < sizeof(c->remote) ? (size_t)salen : sizeof(c->remote));
+    if (getsockname(fd, &c->local.sa, &len) < 0)
+        c->local = tl->local;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
+        close(fd);
+        free(c);
+        STATS_INC(w->stats.conn[CONN_REJECTED_LIMIT]);
+        return;
+    }
+    LIST_INSERT_HEAD(&w->conns, c, link);
+    w->nconns++;
+    STATS_INC(w->stats.conn[CONN_ACCEPTED]);
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, TCP_INPUT_MAX);
+    bufferevent_set_timeouts(c->bev, &idle, &idle);
+    bufferevent_enable(c->bev, EV_READ);
+}
+
+int tcp_listener_open(struct tcp_listener **out, struct worker *w, const union addr *a,
+                      char *err, size_t errlen)
+{
+    struct tcp_listener *tl = calloc(1, sizeof(*tl));
+    int fd;
+
+    if (tl == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    fd = net_tcp_listener(a, NET_REUSEPORT, TCP_BACKLOG, err, errlen);
+    if (fd < 0) {
+        free(tl);
+        return -1;
+    }
+    tl->w = w;
+    tl->local = *a;
+    tl->l = evconnlistener_new(w->base, on_accept, tl, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+    if (tl->l == NULL) {
+        snprintf(err, errlen, "cannot watch a TCP listener");
+        close(fd);
+        free(tl);
+        return -1;
+    }
+    *out = tl;
+    return 0;
+}
+
+void tcp_listener_close(struct tcp_listener *l)
+{
+    if (l == NULL)
+        return;
+    evconnlistener_free(l->l);
+    free(l);
+}

@@ -1,0 +1,250 @@
+/* udp.c — UDP client listeners: batched receive (recvmmsg), batched replies (sendmmsg). */
+#include "server/udp.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/dispatch.h"
+#include "server/log.h"
+#include "server/net.h"
+#include "server/worker.h"
+
+/* Receive slots keep room before the datagram so a relay can frame a payload in place. */
+#define UDP_HEADROOM 64
+#define UDP_SLOT (UDP_HEADROOM + UDP_MAX_DATAGRAM + 4)
+/* Receive batches per readiness event before yielding to the other sockets of the loop. */
+#define UDP_ROUNDS 8
+/* Replies are copied into the queue; a longer one is sent on its own at once. */
+#define UDP_OUT_DATA 2048
+
+typedef union {
+    struct cmsghdr align;
+    uint8_t buf[NET_PKTINFO_SPACE];
+} ctl_buf;
+
+struct udp_rx {
+    struct mmsghdr msgs[UDP_BATCH];
+    struct iovec iov[UDP_BATCH];
+    union addr from[UDP_BATCH];
+    ctl_buf ctl[UDP_BATCH];
+    uint8_t data[UDP_BATCH][UDP_SLOT];
+};
+
+struct udp_out {
+    unsigned n;
+    struct mmsghdr msgs[UDP_BATCH];
+    struct iovec iov[UDP_BATCH];
+    union addr dst[UDP_BATCH];
+    ctl_buf ctl[UDP_BATCH];
+    uint8_t data[UDP_BATCH][UDP_OUT_DATA];
+};
+
+struct udp_sock {
+    struct worker *w;
+    int fd;
+    bool wildcard;
+    union addr local;
+    struct event *ev;
+    struct udp_out out;
+};
+
+int udp_rx_new(struct udp_rx **out)
+{
+    struct udp_rx *rx = calloc(1, sizeof(*rx));
+
+    if (rx == NULL)
+        return -1;
+    for (int i = 0; i < UDP_BATCH; i++) {
+        rx->iov[i].iov_base = rx->data[i] + UDP_HEADROOM;
+        rx->msgs[i].msg_hdr.msg_iov = &rx->iov[i];
+        rx->msgs[i].msg_hdr.msg_iovlen = 1;
+        rx->msgs[i].msg_hdr.msg_name = &rx->from[i];
+    }
+    *out = rx;
+    return 0;
+}
+
+void udp_rx_free(struct udp_rx *rx)
+{
+    free(rx);
+}
+
+static void flush(struct udp_sock *s)
+{
+    struct udp_out *q = &s->out;
+    struct stats *st = &s->w->stats;
+    unsigned i = 0;
+
+    while (i < q->n) {
+        int r = sendmmsg(s->fd, q->msgs + i, q->n - i, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            /* The first datagram left failed (full buffer, unreachable destination): count it
+             * and go on with the rest rather than lose the whole batch. */
+            log_debug("udp send: %s", strerror(errno));
+            STATS_INC(st->drop[DROP_SEND_FAILED]);
+            i++;
+            continue;
+        }
+        for (int k = 0; k < r; k++)
+            STATS_ADD(st->tx_bytes, q->iov[i + (unsigned)k].iov_len);
+        STATS_ADD(st->tx_packets, (unsigned)r);
+        i += (unsigned)r;
+    }
+    q->n = 0;
+}
+
+static void fill_msg(struct udp_sock *s, struct msghdr *h, struct iovec *iov, ctl_buf *ctl,
+                     union addr *dst_copy, const union addr *dst, const union addr *src)
+{
+    *dst_copy = *dst;
+    memset(h, 0, sizeof(*h));
+    h->msg_name = dst_copy;
+    h->msg_namelen = addr_len(dst);
+    h->msg_iov = iov;
+    h->msg_iovlen = 1;
+    if (s->wildcard) {
+        h->msg_control = ctl->buf;
+        h->msg_controllen = net_pktinfo_put(ctl->buf, sizeof(ctl->buf), src);
+        if (h->msg_controllen == 0)
+            h->msg_control = NULL;
+    }
+}
+
+static int send_now(struct udp_sock *s, const union addr *dst, const union addr *src,
+                    const void *buf, size_t len)
+{
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    union addr d;
+    ctl_buf ctl;
+    struct msghdr h;
+
+    fill_msg(s, &h, &iov, &ctl, &d, dst, src);
+    if (sendmsg(s->fd, &h, 0) < 0) {
+        STATS_INC(s->w->stats.drop[DROP_SEND_FAILED]);
+        return -1;
+    }
+    STATS_INC(s->w->stats.tx_packets);
+    STATS_ADD(s->w->stats.tx_bytes, len);
+    return 0;
+}
+
+int udp_sock_send(struct udp_sock *s, const union addr *dst, const union addr *src,
+                  const void *buf, size_t len)
+{
+    struct udp_out *q = &s->out;
+    unsigned i;
+
+    if (len > UDP_OUT_DATA)
+        return send_now(s, dst, src, buf, len);
+    if (q->n == UDP_BATCH)
+        flush(s);
+    i = q->n++;
+    memcpy(q->data[i], buf, len);
+    q->iov[i].iov_base = q->data[i];
+    q->iov[i].iov_len = len;
+    fill_msg(s, &q->msgs[i].msg_hdr, &q->iov[i], &q->ctl[i], &q->dst[i], dst, src);
+    return 0;
+}
+
+static void receive_one(struct udp_sock *s, struct udp_rx *rx, int i)
+{
+    struct msghdr *h = &rx->msgs[i].msg_hdr;
+    size_t len = rx->msgs[i].msg_len;
+    struct stats *st = &s->w->stats;
+    struct client_ref c = {.tp = TRANSPORT_UDP, .udp = s};
+
+    STATS_INC(st->rx_packets);
+    STATS_ADD(st->rx_bytes, len);
+    if (h->msg_flags & MSG_TRUNC) {
+        STATS_INC(st->drop[DROP_OVERSIZE]);
+        return;
+    }
+    if (len == 0) {
+        STATS_INC(st->drop[DROP_NOT_STUN]);
+        return;
+    }
+    c.remote = rx->from[i];
+    if (!s->wildcard || !net_pktinfo_get(h, addr_port(&s->local), &c.local))
+        c.local = s->local;
+    dispatch_packet(s->w, &c, rx->data[i] + UDP_HEADROOM, len);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct udp_sock *s = arg;
+    struct udp_rx *rx = s->w->rx;
+
+    (void)what;
+    for (int round = 0; round < UDP_ROUNDS; round++) {
+        int n;
+
+        for (int i = 0; i < UDP_BATCH; i++) {
+            struct msghdr *h = &rx->msgs[i].msg_hdr;
+            h->msg_namelen = sizeof(rx->from[i]);
+            h->msg_control = s->wildcard ? rx->ctl[i].buf : NULL;
+            h->msg_controllen = s->wildcard ? sizeof(rx->ctl[i].buf) : 0;
+            h->msg_flags = 0;
+            rx->iov[i].iov_len = UDP_MAX_DATAGRAM;
+        }
+        n = recvmmsg(fd, rx->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                log_debug("udp receive: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; i++)
+            receive_one(s, rx, i);
+        for (size_t k = 0; k < s->w->nudp; k++)
+            if (s->w->udp[k]->out.n > 0)
+                flush(s->w->udp[k]);
+        if (n < UDP_BATCH)
+            break;
+    }
+}
+
+int udp_sock_open(struct udp_sock **out, struct worker *w, const union addr *a, char *err,
+                  size_t errlen)
+{
+    struct udp_sock *s = calloc(1, sizeof(*s));
+    unsigned flags = NET_REUSEPORT;
+
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->w = w;
+    s->local = *a;
+    s->wildcard = addr_is_any(a);
+    if (s->wildcard)
+        flags |= NET_PKTINFO;
+    s->fd = net_udp_socket(a, flags, err, errlen);
+    if (s->fd < 0) {
+        free(s);
+        return -1;
+    }
+    s->ev = event_new(w->base, s->fd, EV_READ | EV_PERSIST, on_readable, s);
+    if (s->ev == NULL || event_add(s->ev, NULL) < 0) {
+        snprintf(err, errlen, "cannot watch a UDP socket");
+        udp_sock_close(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void udp_sock_close(struct udp_sock *s)
+{
+    if (s == NULL)
+        return;
+    if (s->ev)
+        event_free(s->ev);
+    close(s->fd);
+    free(s);
+}

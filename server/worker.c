@@ -1,0 +1,110 @@
+/* worker.c — a worker thread: one event loop owning its sockets, connections and counters. */
+#include "server/worker.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/log.h"
+#include "server/tcp.h"
+#include "server/udp.h"
+
+static int open_listeners(struct worker *w, const union addr *listen, size_t n, char *err,
+                          size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!w->cfg->no_udp) {
+            if (udp_sock_open(&w->udp[w->nudp], w, &listen[i], err, errlen) < 0)
+                return -1;
+            w->nudp++;
+        }
+        if (!w->cfg->no_tcp) {
+            if (tcp_listener_open(&w->tcp[w->ntcp], w, &listen[i], err, errlen) < 0)
+                return -1;
+            w->ntcp++;
+        }
+    }
+    return 0;
+}
+
+int worker_new(struct worker **out, const struct config *cfg, int id, const union addr *listen,
+               size_t n, char *err, size_t errlen)
+{
+    struct worker *w = calloc(1, sizeof(*w));
+
+    if (w == NULL)
+        goto nomem;
+    w->id = id;
+    w->cfg = cfg;
+    LIST_INIT(&w->conns);
+    w->base = event_base_new();
+    if (w->base == NULL)
+        goto nomem;
+    if (udp_rx_new(&w->rx) < 0)
+        goto nomem;
+    if (open_listeners(w, listen, n, err, errlen) < 0)
+        goto fail;
+    *out = w;
+    return 0;
+nomem:
+    snprintf(err, errlen, "worker %d: out of memory", id);
+fail:
+    worker_free(w);
+    return -1;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+
+    log_debug("worker %d running", w->id);
+    if (event_base_dispatch(w->base) < 0)
+        log_error("worker %d: event loop failed", w->id);
+    log_debug("worker %d stopped", w->id);
+    return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+    int r = pthread_create(&w->thread, NULL, worker_main, w);
+
+    if (r != 0) {
+        errno = r;
+        return -1;
+    }
+    w->started = true;
+    return 0;
+}
+
+void worker_stop(struct worker *w)
+{
+    event_base_loopbreak(w->base);
+}
+
+void worker_join(struct worker *w)
+{
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    w->started = false;
+}
+
+void worker_free(struct worker *w)
+{
+    struct tcp_conn *c;
+
+    if (w == NULL)
+        return;
+    while ((c = LIST_FIRST(&w->conns)) != NULL)
+        tcp_conn_close(c);
+    for (size_t i = 0; i < w->ntcp; i++)
+        tcp_listener_close(w->tcp[i]);
+    for (size_t i = 0; i < w->nudp; i++)
+        udp_sock_close(w->udp[i]);
+    udp_rx_free(w->rx);
+    if (w->base)
+        event_base_free(w->base);
+    free(w);
+}

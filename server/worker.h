@@ -1,0 +1,63 @@
+/* worker.h — a worker thread: one event loop owning its sockets, connections and counters. */
+#ifndef SERVER_WORKER_H
+#define SERVER_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+
+#include "server/config.h"
+#include "server/stats.h"
+
+struct event_base;
+struct server;
+struct udp_sock;
+struct udp_rx;
+struct tcp_listener;
+struct tcp_conn;
+
+#define WORKER_MAX_LISTEN (2 * CONFIG_MAX_ADDRS)
+
+LIST_HEAD(tcp_conn_list, tcp_conn);
+
+/* Everything a worker owns.  Only the worker's own thread touches it while it runs, except
+ * `stats` (read by anyone with atomic loads) and the stop request (event_base_loopbreak is
+ * thread-safe).  The server module and the transports in server/ read the fields directly. */
+struct worker {
+    int id;
+    const struct config *cfg;
+    struct event_base *base;
+    pthread_t thread;
+    bool started;
+
+    struct udp_rx *rx;                        /* receive batch shared by this worker's sockets */
+    struct udp_sock *udp[WORKER_MAX_LISTEN];
+    size_t nudp;
+    struct tcp_listener *tcp[WORKER_MAX_LISTEN];
+    size_t ntcp;
+    struct tcp_conn_list conns;
+    size_t nconns;
+
+    struct stats stats;
+};
+
+/* Creates worker id with its event base and its own SO_REUSEPORT UDP socket and TCP listener
+ * on each of the n listening addresses (as --no-udp/--no-tcp allow).  Sockets are opened here,
+ * in the calling thread, so a bind error is reported before any thread starts.  Returns 0, or
+ * -1 with the reason in err. */
+int worker_new(struct worker **out, const struct config *cfg, int id, const union addr *listen,
+               size_t n, char *err, size_t errlen);
+
+/* Starts the worker's thread running its loop.  0 or -1 (errno). */
+int worker_start(struct worker *w);
+
+/* Asks the loop to stop; callable from any thread.  worker_join() waits for it. */
+void worker_stop(struct worker *w);
+void worker_join(struct worker *w);
+
+/* Closes every socket and connection and frees the worker.  Accepts NULL.  The thread must
+ * have been joined (or never started). */
+void worker_free(struct worker *w);
+
+#endif
