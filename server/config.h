@@ -9,6 +9,8 @@
 
 #include "proto/addr.h"
 
+#define TURNPIKE_VERSION "0.1.0" /* printed by --version and sent in SOFTWARE */
+
 #define CONFIG_MAX_ADDRS 32
 #define CONFIG_DEFAULT_FILE "/etc/turnpike/turnserver.conf"
 
