@@ -1,0 +1,408 @@
+/* config_opts.c — the option table: names, kinds, defaults and help; value parsing; --help. */
+#include "server/config_opts.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define FIELD(f)      .off = offsetof(struct config, f)
+#define LIST(f, n)    .off = offsetof(struct config, f), .count_off = offsetof(struct config, n)
+#define RANGE(lo, hi) .min = (lo), .max = (hi)
+
+#define HELP_WIDTH 100 /* columns */
+#define HELP_COL   40  /* where the help text starts */
+
+/* Ordered as --help and etc/turnserver.conf show them.  Letters and long names follow coturn
+ * wherever turnpike has the same option, so that a coturn config file mostly just works. */
+/* clang-format off */
+const struct config_opt config_opts[] = {
+    /* listeners */
+    {.name = "listening-ip", .letter = 'L', .kind = CONFIG_ADDRS, .group = CONFIG_GROUP_LISTEN,
+     LIST(listen, nlisten), .arg = "IP",
+     .help = "Listen on this IPv4 or IPv6 address; repeatable. Without it, every address of "
+             "both families is used."},
+    {.name = "listening-port", .letter = 'p', .kind = CONFIG_PORT, .group = CONFIG_GROUP_LISTEN,
+     FIELD(listen_port), RANGE(1, 65535), .arg = "PORT", .def = "3478",
+     .help = "UDP and TCP port for STUN and TURN clients."},
+    {.name = "no-udp", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_LISTEN, FIELD(no_udp),
+     .help = "Do not listen on UDP."},
+    {.name = "no-tcp", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_LISTEN, FIELD(no_tcp),
+     .help = "Do not listen on TCP."},
+
+    /* relay */
+    {.name = "relay-ip", .letter = 'E', .kind = CONFIG_ADDRS, .group = CONFIG_GROUP_RELAY,
+     LIST(relay, nrelay), .arg = "IP",
+     .help = "Open relayed transport addresses on this IPv4 or IPv6 address; repeatable. "
+             "Without it, a relay opens on the address the client reached."},
+    {.name = "external-ip", .letter = 'X', .kind = CONFIG_EXTERNAL, .group = CONFIG_GROUP_RELAY,
+     LIST(external, nexternal), .arg = "PUBLIC[/PRIVATE]",
+     .help = "Behind NAT: advertise PUBLIC instead of the relay address PRIVATE, or instead of "
+             "every relay address of its family when PRIVATE is left out; repeatable."},
+
+    /* STUN */
+    {.name = "realm", .letter = 'r', .kind = CONFIG_STRING, .group = CONFIG_GROUP_STUN,
+     FIELD(realm), RANGE(0, 127), .arg = "REALM", .def = "turnpike",
+     .help = "Realm of the long-term credentials, sent in the REALM attribute (RFC 8489 "
+             "14.9: fewer than 128 characters)."},
+    {.name = "fingerprint", .letter = 'f', .kind = CONFIG_FLAG, .group = CONFIG_GROUP_STUN,
+     FIELD(fingerprint), .help = "Add a FINGERPRINT attribute to every response."},
+    {.name = "software-attribute", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_STUN,
+     FIELD(software_attribute),
+     .help = "Add a SOFTWARE attribute naming turnpike and its version to responses."},
+    {.name = "no-stun-backward-compatibility", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_STUN,
+     FIELD(no_stun_3489),
+     .help = "Ignore RFC 3489 Binding requests (those without the magic cookie)."},
+
+    /* process */
+    {.name = "relay-threads", .letter = 'm', .kind = CONFIG_INT, .group = CONFIG_GROUP_PROCESS,
+     FIELD(threads), RANGE(0, 128), .arg = "N", .def = "0",
+     .help = "Worker threads; 0 starts one per CPU."},
+    {.name = "log-file", .letter = 'l', .kind = CONFIG_STRING, .group = CONFIG_GROUP_PROCESS,
+     FIELD(log_file), .arg = "DEST", .def = "stdout",
+     .help = "Where log lines go: stdout, stderr, syslog, or a file path (appended to)."},
+    {.name = "verbose", .letter = 'v', .kind = CONFIG_LEVEL, .group = CONFIG_GROUP_PROCESS,
+     FIELD(verbose), .level = 1, .help = "Verbose logging."},
+    {.name = "Verbose", .letter = 'V', .kind = CONFIG_LEVEL, .group = CONFIG_GROUP_PROCESS,
+     FIELD(verbose), .level = 2, .help = "Very verbose logging, for debugging."},
+    {.name = "pidfile", .kind = CONFIG_STRING, .group = CONFIG_GROUP_PROCESS, FIELD(pidfile),
+     .arg = "FILE", .help = "Write the process ID to FILE (default: no file)."},
+    {.letter = 'c', .kind = CONFIG_FILE, .group = CONFIG_GROUP_PROCESS, .arg = "FILE",
+     .help = "Read options from FILE instead of " CONFIG_DEFAULT_FILE
+             " (which is read only when it exists)."},
+    {.letter = 'n', .kind = CONFIG_NOFILE, .group = CONFIG_GROUP_PROCESS,
+     .help = "Read no config file."},
+    {.name = "help", .letter = 'h', .kind = CONFIG_HELP, .group = CONFIG_GROUP_PROCESS,
+     .help = "Print this help and exit."},
+    {.name = "version", .kind = CONFIG_VERSION, .group = CONFIG_GROUP_PROCESS,
+     .help = "Print \"turnpike " TURNPIKE_VERSION "\" and exit."},
+
+    /* TCP */
+    {.name = "tcp-idle-timeout", .kind = CONFIG_INT, .group = CONFIG_GROUP_TCP,
+     FIELD(tcp_idle_timeout), RANGE(1, 86400), .arg = "SECONDS", .def = "60",
+     .help = "Close a TCP client connection that has been silent this long."},
+    {.name = "max-tcp-buffer", .kind = CONFIG_SIZE, .group = CONFIG_GROUP_TCP,
+     FIELD(tcp_max_buffer), RANGE(4096, 64 << 20), .arg = "BYTES", .def = "262144",
+     .help = "Most bytes buffered for one TCP client connection."},
+    {.name = "max-tcp-connections", .kind = CONFIG_INT, .group = CONFIG_GROUP_TCP,
+     FIELD(tcp_max_conns), RANGE(1, 1000000), .arg = "N", .def = "10000",
+     .help = "Most TCP client connections per worker thread."},
+};
+/* clang-format on */
+
+const size_t config_nopts = sizeof config_opts / sizeof config_opts[0];
+
+static const char *const group_titles[CONFIG_NGROUPS] = {
+    [CONFIG_GROUP_LISTEN] = "Listeners",
+    [CONFIG_GROUP_RELAY] = "Relay addresses",
+    [CONFIG_GROUP_STUN] = "STUN",
+    [CONFIG_GROUP_PROCESS] = "Process",
+    [CONFIG_GROUP_TCP] = "TCP client connections",
+};
+
+int config_fail(const struct config_src *src, const char *fmt, ...)
+{
+    size_t n = 0;
+    va_list ap;
+
+    if (src->errlen == 0)
+        return CONFIG_ERR;
+    src->err[0] = '\0';
+    if (src->file)
+        snprintf(src->err, src->errlen, "%s:%u: ", src->file, src->line);
+    n = strlen(src->err);
+    if (src->key)
+        snprintf(src->err + n, src->errlen - n, "%s: ", src->key);
+    n = strlen(src->err);
+    va_start(ap, fmt);
+    vsnprintf(src->err + n, src->errlen - n, fmt, ap);
+    va_end(ap);
+    return CONFIG_ERR;
+}
+
+const struct config_opt *config_opt_long(const char *name, size_t len)
+{
+    for (size_t i = 0; i < config_nopts; i++) {
+        const char *o = config_opts[i].name;
+
+        if (o && strlen(o) == len && memcmp(o, name, len) == 0)
+            return &config_opts[i];
+    }
+    return NULL;
+}
+
+const struct config_opt *config_opt_short(int letter)
+{
+    for (size_t i = 0; i < config_nopts; i++) {
+        if (letter != 0 && config_opts[i].letter == letter)
+            return &config_opts[i];
+    }
+    return NULL;
+}
+
+bool config_opt_takes_value(const struct config_opt *o)
+{
+    return o->arg != NULL;
+}
+
+bool config_opt_cmdline_only(const struct config_opt *o)
+{
+    return o->kind >= CONFIG_FILE;
+}
+
+/* ---- values --------------------------------------------------------------------------------- */
+
+static void *field(struct config *cfg, size_t off)
+{
+    return (char *)cfg + off;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+    static const char *const words[][2] = {
+        {"false", "true"}, {"no", "yes"}, {"off", "on"}, {"0", "1"}};
+
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        for (int v = 0; v < 2; v++) {
+            if (strcasecmp(s, words[i][v]) == 0) {
+                *out = v;
+                return 0;
+            }
+        }
+    }
+    return -1;
+}
+
+/* Decimal digits only: no sign, no spaces, no suffix. */
+static int parse_number(const char *s, long long min, long long max, long long *out)
+{
+    char *end;
+    long long v;
+
+    if (!isdigit((unsigned char)s[0]))
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Characters of UTF-8 text: every byte that does not continue a sequence. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* An IP literal without a port.  addr_parse() also takes "IP:PORT" and "[IP]:PORT"; a port was
+ * written exactly when two different default ports give the same result. */
+static int parse_ip(union addr *out, const char *s, const struct config_src *src)
+{
+    union addr a, b;
+
+    if (addr_parse(&a, s, 0) < 0)
+        return config_fail(src, "'%s' is not an IP address", s);
+    if (addr_parse(&b, s, 1) == 0 && addr_port(&a) == addr_port(&b))
+        return config_fail(src, "'%s' must be an IP address without a port", s);
+    *out = a;
+    return 0;
+}
+
+static int set_number(const struct config_opt *o, struct config *cfg, const char *value,
+                      const struct config_src *src)
+{
+    long long v;
+
+    if (parse_number(value, o->min, o->max, &v) < 0)
+        return config_fail(src, "'%s' is not a number in %lld..%lld", value, o->min, o->max);
+    if (o->kind == CONFIG_PORT)
+        *(uint16_t *)field(cfg, o->off) = (uint16_t)v;
+    else if (o->kind == CONFIG_INT)
+        *(int *)field(cfg, o->off) = (int)v;
+    else
+        *(size_t *)field(cfg, o->off) = (size_t)v;
+    return 0;
+}
+
+static int set_string(const struct config_opt *o, struct config *cfg, const char *value,
+                      const struct config_src *src)
+{
+    char **slot = field(cfg, o->off);
+    char *copy;
+
+    if (o->max > 0 && utf8_chars(value) > (size_t)o->max)
+        return config_fail(src, "'%s' is longer than %lld characters", value, o->max);
+    copy = strdup(value);
+    if (!copy)
+        return config_fail(src, "out of memory");
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+static int add_addr(const struct config_opt *o, struct config *cfg, const char *value,
+                    const struct config_src *src)
+{
+    union addr *list = field(cfg, o->off);
+    size_t *n = field(cfg, o->count_off);
+    union addr a;
+
+    if (*n == CONFIG_MAX_ADDRS)
+        return config_fail(src, "more than %d addresses", CONFIG_MAX_ADDRS);
+    if (parse_ip(&a, value, src) < 0)
+        return CONFIG_ERR;
+    for (size_t i = 0; i < *n; i++) {
+        if (addr_ip_equal(&list[i], &a))
+            return config_fail(src, "'%s' is given twice", value);
+    }
+    list[(*n)++] = a;
+    return 0;
+}
+
+/* PUBLIC[/PRIVATE]; an IPv6 literal holds no '/', so the first one splits the two. */
+static int add_external(const struct config_opt *o, struct config *cfg, const char *value,
+                        const struct config_src *src)
+{
+    struct config_external *list = field(cfg, o->off), x;
+    size_t *n = field(cfg, o->count_off);
+    char buf[2 * ADDR_STRLEN];
+    char *slash;
+
+    if (*n == CONFIG_MAX_ADDRS)
+        return config_fail(src, "more than %d addresses", CONFIG_MAX_ADDRS);
+    if (strlen(value) >= sizeof buf)
+        return config_fail(src, "'%s' is not an IP address", value);
+    strcpy(buf, value);
+    memset(&x, 0, sizeof x);
+    x.private_ip.sa.sa_family = AF_UNSPEC;
+    slash = strchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    if (parse_ip(&x.public_ip, buf, src) < 0 ||
+        (slash && parse_ip(&x.private_ip, slash + 1, src) < 0))
+        return CONFIG_ERR;
+    if (slash && x.public_ip.sa.sa_family != x.private_ip.sa.sa_family)
+        return config_fail(src, "'%s' maps between IPv4 and IPv6", value);
+    list[(*n)++] = x;
+    return 0;
+}
+
+int config_opt_set(const struct config_opt *o, struct config *cfg, const char *value,
+                   const struct config_src *src)
+{
+    bool on = true;
+
+    if (config_opt_cmdline_only(o))
+        return config_fail(src, "only valid on the command line");
+    if (o->kind == CONFIG_FLAG || o->kind == CONFIG_LEVEL) {
+        if (value && parse_bool(value, &on) < 0)
+            return config_fail(src, "'%s' is not true/false, yes/no, on/off or 1/0", value);
+        if (o->kind == CONFIG_FLAG)
+            *(bool *)field(cfg, o->off) = on;
+        else
+            *(int *)field(cfg, o->off) = on ? o->level : 0;
+        return 0;
+    }
+    if (!value || !*value)
+        return config_fail(src, "missing value");
+    switch (o->kind) {
+    case CONFIG_PORT:
+    case CONFIG_INT:
+    case CONFIG_SIZE:
+        return set_number(o, cfg, value, src);
+    case CONFIG_STRING:
+        return set_string(o, cfg, value, src);
+    case CONFIG_ADDRS:
+        return add_addr(o, cfg, value, src);
+    case CONFIG_EXTERNAL:
+        return add_external(o, cfg, value, src);
+    default:
+        return config_fail(src, "cannot be set");
+    }
+}
+
+/* ---- --help --------------------------------------------------------------------------------- */
+
+/* Writes one word of len bytes at column pos, first going on to a new line indented to col
+ * when the word would pass HELP_WIDTH.  Returns the new column. */
+static int help_word(FILE *out, const char *word, int len, int pos, int col)
+{
+    if (pos > col && pos + 1 + len > HELP_WIDTH) {
+        fprintf(out, "\n%*s", col, "");
+        pos = col;
+    } else if (pos > col) {
+        fputc(' ', out);
+        pos++;
+    }
+    fwrite(word, 1, (size_t)len, out);
+    return pos + len;
+}
+
+/* Writes text word by word from column col, where the cursor stands, then tail (when not
+ * NULL) as one unbroken word, wrapping at HELP_WIDTH, and ends the line. */
+static void help_wrap(FILE *out, const char *text, const char *tail, int col)
+{
+    int pos = col;
+
+    for (text += strspn(text, " "); *text; text += strspn(text, " ")) {
+        int len = (int)strcspn(text, " ");
+
+        pos = help_word(out, text, len, pos, col);
+        text += len;
+    }
+    if (tail)
+        help_word(out, tail, (int)strlen(tail), pos, col);
+    fputc('\n', out);
+}
+
+static void help_row(FILE *out, const struct config_opt *o)
+{
+    char left[80], tail[80];
+    int n;
+
+    if (o->letter && o->name)
+        n = snprintf(left, sizeof left, "  -%c, --%s", o->letter, o->name);
+    else if (o->letter)
+        n = snprintf(left, sizeof left, "  -%c", o->letter);
+    else
+        n = snprintf(left, sizeof left, "      --%s", o->name);
+    if (o->arg)
+        snprintf(left + n, sizeof left - (size_t)n, " %s", o->arg);
+
+    if (o->kind == CONFIG_PORT || o->kind == CONFIG_INT || o->kind == CONFIG_SIZE)
+        snprintf(tail, sizeof tail, "Default: %s (%lld..%lld).", o->def, o->min, o->max);
+    else if (o->def)
+        snprintf(tail, sizeof tail, "Default: %s.", o->def);
+
+    n = fprintf(out, "%s", left);
+    if (n + 2 > HELP_COL)
+        fprintf(out, "\n%*s", HELP_COL, "");
+    else
+        fprintf(out, "%*s", HELP_COL - n, "");
+    help_wrap(out, o->help, o->def ? tail : NULL, HELP_COL);
+}
+
+void config_opts_help(FILE *out)
+{
+    fprintf(out, "Usage: turnserver [OPTION]...\n");
+    help_wrap(out,
+              "turnpike " TURNPIKE_VERSION ", a STUN/TURN relay server. Options are read from "
+              "the config file, then from the command line, which wins for single values and "
+              "adds to repeatable ones. Every long option is also a config-file key: "
+              "\"name=value\", \"name value\", or a bare \"name\" for a flag.",
+              NULL, 0);
+    for (int g = 0; g < CONFIG_NGROUPS; g++) {
+        fprintf(out, "\n%s:\n", group_titles[g]);
+        for (size_t i = 0; i < config_nopts; i++) {
+            if ((int)config_opts[i].group == g)
+                help_row(out, &config_opts[i]);
+        }
+    }
+}
