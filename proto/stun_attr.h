@@ -66,8 +66,9 @@ enum { STUN_PWALG_MD5 = 0x0001, STUN_PWALG_SHA256 = 0x0002 };
 enum { STUN_TRANSPORT_TCP = 6, STUN_TRANSPORT_UDP = 17 };
 
 /* Longest USERNAME value accepted; longest REALM, NONCE, SOFTWARE and reason phrase (763 bytes,
- * i.e. 127 characters of up to 6 bytes). */
-#define STUN_MAX_USERNAME 513
+ * i.e. 127 characters of up to 6 bytes).  A sender keeps USERNAME under 509 bytes, but RFC 8489
+ * §14.3 says a receiver MUST parse up to 763 for RFC 5389 compatibility. */
+#define STUN_MAX_USERNAME 763
 #define STUN_MAX_TEXT 763
 
 /* How the decoder checks an attribute's value and how its value is read. */
@@ -97,6 +98,11 @@ struct stun_attr_desc {
 
 /* The descriptor for a type, or NULL for a type we do not know. */
 const struct stun_attr_desc *stun_attr_desc(uint16_t type);
+
+/* Checks the value val[0..len) of an attribute against its descriptor row: length bounds and
+ * multiple, then the layout its kind implies (address family, error class and number,
+ * algorithm entries).  Returns 0, STUN_E_ATTR_LEN or STUN_E_ATTR_VALUE. */
+int stun_attr_check(const struct stun_attr_desc *d, const uint8_t *val, size_t len);
 
 /* Name of a type ("XOR-MAPPED-ADDRESS"), or "unknown". */
 const char *stun_attr_name(uint16_t type);
