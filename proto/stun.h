@@ -85,11 +85,12 @@ enum stun_class stun_type_class(uint16_t type);
 const char *stun_method_name(uint16_t method);
 
 /* One attribute as the decoder found it: type, value length (without padding) and the value's
- * offset from the start of the message. */
+ * offset from the start of the message.  The offset needs more than 16 bits: a message may be
+ * 20 + 65532 bytes long, so a value can start past 65535. */
 struct stun_attr {
     uint16_t type;
     uint16_t len;
-    uint16_t off;
+    uint32_t off;
 };
 
 /* A decoded message.  It borrows the buffer given to stun_msg_decode(), which must outlive it
