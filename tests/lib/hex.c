@@ -1,0 +1,36 @@
+/* hex.c — test helper: hex text to bytes. */
+#include "tests/lib/hex.h"
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t hex_parse(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    int hi = -1;
+
+    for (; *hex != '\0'; hex++) {
+        if (*hex == ' ' || *hex == '\n' || *hex == '\t')
+            continue;
+        int d = hex_digit(*hex);
+        if (d < 0)
+            return (size_t)-1;
+        if (hi < 0) {
+            hi = d;
+            continue;
+        }
+        if (n == cap)
+            return (size_t)-1;
+        out[n++] = (uint8_t)(hi << 4 | d);
+        hi = -1;
+    }
+    return hi < 0 ? n : (size_t)-1;
+}
