@@ -198,22 +198,27 @@ static void unanswered(void)
                      tid);
     stun_build_end(&b, &len);
     CHECK(client_send_all(fd, msg, len) == 0);
-    CHECK(client_send_all(fd, "\x40\x00\x00\x04abcd", 8) == 0); /* ChannelData, no allocation */
+    CHECK(client_send_all(fd, "\x40\x00\x00\x04" "abcd", 8) == 0); /* ChannelData, no allocation */
     CHECK(client_silent(fd, 300));
     close(fd);
 }
 
-/* Non-STUN bytes on a TCP stream end the connection. */
+/* Bytes that cannot start a STUN or ChannelData frame end the connection: a TLS ClientHello
+ * sent to the plain port, and a request whose first byte is above the channel range. */
 static void tcp_garbage_closes(void)
 {
+    static const char *const garbage[] = {"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03",
+                                          "POST / HTTP/1.1\r\n\r\n"};
     uint8_t buf[64];
-    int fd = client_connect(SOCK_STREAM, "127.0.0.1", srv.port, NULL);
 
-    if (!CHECK(fd >= 0))
-        return;
-    CHECK(client_send_all(fd, "GET / HTTP/1.1\r\n\r\n", 18) == 0);
-    CHECK_INT(client_recv(fd, 1, buf, sizeof(buf), TIMEOUT), 0);
-    close(fd);
+    for (int i = 0; i < 2; i++) {
+        int fd = client_connect(SOCK_STREAM, "127.0.0.1", srv.port, NULL);
+        if (!CHECK(fd >= 0))
+            return;
+        CHECK(client_send_all(fd, garbage[i], strlen(garbage[i]) + (i == 0)) == 0);
+        CHECK_INT(client_recv(fd, 1, buf, sizeof(buf), TIMEOUT), 0);
+        close(fd);
+    }
 }
 
 /* Several requests in one write, and one request dribbled a byte at a time, are all framed. */

@@ -1,5 +1,6 @@
 /* test_process.c — the turnserver process: start-up errors, signals, TCP limits, wildcards. */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -176,43 +177,65 @@ static void tcp_limits(void)
 }
 
 /* A client that sends requests without reading the answers: the server stops reading it
- * (bounded memory), stays responsive to others, and delivers every answer once it reads. */
+ * (bounded memory), stays responsive to others, and delivers every answer once it reads.
+ * Kernel socket buffers on loopback hold megabytes, so the client sends in large writes until
+ * its own send would block: that is the server's back-pressure reaching it. */
 static void tcp_slow_reader(void)
 {
     const char *args[] = {"--listening-ip", "127.0.0.1", "--relay-threads", "1",
                           "--max-tcp-buffer", "4096", NULL};
-    uint8_t req[32], buf[512];
+    enum { PER_WRITE = 512, MAX_REQS = 4000000 };
+    static uint8_t chunk[PER_WRITE * 20];
+    uint8_t buf[512];
     struct proc p;
-    size_t len;
     long rss0, rss1;
-    int fd, sent = 0, got = 0;
+    long sent = 0, got = 0;
+    int fd, small = 4096;
     long long deadline;
 
     if (!CHECK(proc_start(&p, args) == 0))
         return;
-    fd = client_connect(SOCK_STREAM, "127.0.0.1", p.port, NULL);
-    if (!CHECK(fd >= 0))
-        goto out;
-    fcntl(fd, F_SETFL, O_NONBLOCK);
-    len = client_binding_request(req, sizeof(req), false);
-    rss0 = proc_rss_kib(&p);
-    deadline = proc_now_ms() + 3000;
-    while (sent < 200000 && proc_now_ms() < deadline) {
-        ssize_t n = send(fd, req, len, MSG_NOSIGNAL);
-        if (n == (ssize_t)len)
-            sent++;
-        else if (n < 0)
-            break; /* our send buffer is full: the server has stopped reading us */
-        else
-            break;
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    {
+        union addr a;
+        addr_parse(&a, "127.0.0.1", p.port);
+        if (!CHECK(connect(fd, &a.sa, addr_len(&a)) == 0))
+            goto out;
     }
-    CHECK(sent > 0 && sent < 200000);
+    for (int i = 0; i < PER_WRITE; i++)
+        client_binding_request(chunk + i * 20, 20, false);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    rss0 = proc_rss_kib(&p);
+    deadline = proc_now_ms() + 10000;
+    while (sent < MAX_REQS && proc_now_ms() < deadline) {
+        ssize_t n = send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (client_silent(fd, 0) && proc_now_ms() + 0 < deadline) {
+                /* Would block: wait a little in case the server is merely behind. */
+                struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+                if (poll(&pfd, 1, 500) == 0)
+                    break;
+                continue;
+            }
+            break;
+        }
+        /* Whole requests only: finish a partial one so the stream stays framed. */
+        if (n % 20) {
+            fcntl(fd, F_SETFL, 0);
+            client_send_all(fd, chunk + n, (size_t)(20 - n % 20));
+            fcntl(fd, F_SETFL, O_NONBLOCK);
+            n += 20 - n % 20;
+        }
+        sent += n / 20;
+    }
+    CHECK(sent > 0 && sent < MAX_REQS);
     CHECK(binding_ok(SOCK_DGRAM, "127.0.0.1", p.port, NULL));
     CHECK(binding_ok(SOCK_STREAM, "127.0.0.1", p.port, NULL));
     rss1 = proc_rss_kib(&p);
     CHECK(rss1 - rss0 < 8 * 1024);
     fcntl(fd, F_SETFL, 0);
-    deadline = proc_now_ms() + 10000;
+    deadline = proc_now_ms() + 30000;
     while (got < sent && proc_now_ms() < deadline) {
         ssize_t n = client_recv(fd, 1, buf, sizeof(buf), 2000);
         if (n <= 0)
@@ -220,10 +243,10 @@ static void tcp_slow_reader(void)
         got++;
     }
     CHECK_INT(got, sent);
-    printf("  slow reader: %d requests queued, all answered; RSS %ld -> %ld KiB\n", sent, rss0,
-           rss1);
-    close(fd);
+    printf("  slow reader: %ld requests sent before back-pressure, %ld answered; "
+           "RSS %ld -> %ld KiB\n", sent, got, rss0, rss1);
 out:
+    close(fd);
     CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
     CHECK(proc_log_contains(&p, "tcp.paused_slow=", 0));
     proc_cleanup(&p);
