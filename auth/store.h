@@ -1,0 +1,62 @@
+/* store.h — the embedded credential store: users, the userdb file, TURN REST secrets. */
+#ifndef AUTH_STORE_H
+#define AUTH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/stun_integrity.h"
+
+/* A long-term key for one user: MD5 (RFC 5389 and the default) and, when the password is
+ * known or a 32-byte key was given, SHA-256 (RFC 8489 PASSWORD-ALGORITHM 2). */
+struct auth_key {
+    bool has_md5;
+    bool has_sha256;
+    uint8_t md5[STUN_KEY_MD5_LEN];
+    uint8_t sha256[STUN_KEY_SHA256_LEN];
+};
+
+/* Most keys one lookup returns: REST credentials yield one candidate per secret. */
+#define AUTH_MAX_KEYS 8
+
+struct auth_store;
+
+/* Creates an empty store for realm (copied). */
+int auth_store_new(struct auth_store **out, const char *realm);
+void auth_store_free(struct auth_store *s);
+
+/* Adds a user from a "name:password" or "name:0xHEX" line (HEX: a 16-byte MD5 key or a
+ * 32-byte SHA-256 key, as printed by turnadmin -k).  Returns 0, or -1 with the reason in err
+ * ("missing ':'", "bad hex key"). */
+int auth_store_add_user(struct auth_store *s, const char *line, char *err, size_t errlen);
+
+/* Replaces the users that came from a userdb file with the lines of path ('#' comments and
+ * blank lines ignored; each line as auth_store_add_user takes it).  On any error nothing
+ * changes and err names the file and line.  Users added with auth_store_add_user stay.
+ * Safe to call while other threads look users up. */
+int auth_store_load_file(struct auth_store *s, const char *path, char *err, size_t errlen);
+
+/* TURN REST API (draft-uberti-behave-turn-rest): adds a shared secret (several may be active
+ * at once, for rotation), and sets the separator between expiry time and user name. */
+int auth_store_add_secret(struct auth_store *s, const char *secret);
+void auth_store_set_rest_separator(struct auth_store *s, char sep);
+
+/* Looks up the keys for a USERNAME (len bytes, not NUL-terminated) in the store's realm at
+ * time now (Unix seconds).  With REST secrets, a name "EXPIRY<sep>user" with EXPIRY >= now
+ * yields one key per secret, made from the password base64(HMAC-SHA1(secret, name)); an
+ * expired name yields none.  Users of the store are looked up too.  Returns the number of keys
+ * written to keys (at most max), 0 for an unknown user.  Thread-safe. */
+int auth_store_lookup(struct auth_store *s, const uint8_t *user, size_t len, uint32_t now,
+                      struct auth_key *keys, size_t max);
+
+/* Finds the user name whose USERHASH (SHA-256 of "user:realm") is hash, among the store's
+ * users (not REST names, which cannot be reversed).  Copies it NUL-terminated into name.
+ * Returns its length, or -1.  Thread-safe. */
+int auth_store_find_userhash(struct auth_store *s, const uint8_t hash[STUN_USERHASH_LEN],
+                             char *name, size_t cap);
+
+/* The realm given to auth_store_new. */
+const char *auth_store_realm(const struct auth_store *s);
+
+#endif
