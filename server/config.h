@@ -53,6 +53,31 @@ struct config {
     bool software_attribute;     /* --software-attribute: SOFTWARE on responses (off) */
     bool no_stun_3489;           /* --no-stun-backward-compatibility: drop RFC 3489 Binding */
 
+    /* authentication (auth/) */
+    bool no_auth;                /* --no-auth / -z: an open relay, warned about loudly */
+    bool lt_cred_mech;           /* --lt-cred-mech / -a: accepted; it is the default anyway */
+    char **users;                /* --user / -u NAME:PASSWORD or NAME:0xHEXKEY, repeatable */
+    size_t nusers;
+    char *userdb;                /* --userdb / -b FILE: more such lines, reloaded on SIGHUP */
+    bool use_auth_secret;        /* --use-auth-secret: TURN REST API credentials */
+    char **secrets;              /* --static-auth-secret SECRET, repeatable (rotation) */
+    size_t nsecrets;
+    char rest_separator;         /* --rest-api-separator CHAR, ':' */
+    int stale_nonce;             /* --stale-nonce SECONDS, 600 */
+    int user_quota;              /* --user-quota N allocations per user, 0 = no limit */
+    int total_quota;             /* --total-quota N allocations in all, 0 = no limit */
+
+    /* allocations (relay/) */
+    int max_allocate_lifetime;   /* --max-allocate-lifetime SECONDS, 3600 */
+    uint16_t min_port;           /* --min-port, 49152 */
+    uint16_t max_port;           /* --max-port, 65535 */
+    char **allowed_peers;        /* --allowed-peer-ip IP|A-B|IP/N, repeatable */
+    size_t nallowed_peers;
+    char **denied_peers;         /* --denied-peer-ip IP|A-B|IP/N, repeatable */
+    size_t ndenied_peers;
+    bool allow_loopback_peers;   /* --allow-loopback-peers */
+    bool no_multicast_peers;     /* --no-multicast-peers: accepted; multicast is always denied */
+
     /* TCP client connections */
     int tcp_idle_timeout;        /* --tcp-idle-timeout seconds, default 60 */
     size_t tcp_max_buffer;       /* --max-tcp-buffer bytes per connection, default 256 KiB */
