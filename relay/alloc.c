@@ -1,0 +1,231 @@
+/* alloc.c — one allocation: its endpoints, permissions, channel bindings and timer. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "relay/relay_int.h"
+
+/* Attempts at binding a relay port before answering 508: a port our pool thinks free may be
+ * held by another program on the host. */
+#define OPEN_ATTEMPTS 16
+
+struct relay_alloc *relay_alloc_new(struct relay *r, const struct relay_client *c,
+                                    const char *user, uint32_t now)
+{
+    size_t ulen = strlen(user);
+    struct relay_alloc *a = calloc(1, sizeof(*a) + ulen + 1);
+
+    if (a == NULL)
+        return NULL;
+    a->relay = r;
+    a->client = *c;
+    a->created = now;
+    memcpy(a->user, user, ulen + 1);
+    return a;
+}
+
+/* Closes the endpoints and gives their ports back; frees the record.  The caller has taken
+ * it out of the table and the wheel. */
+void relay_alloc_free(struct relay_alloc *a)
+{
+    const struct relay_io *io = a->relay->io;
+
+    for (int i = 0; i < RELAY_EP_COUNT; i++) {
+        struct relay_ep *ep = &a->ep[i];
+        if (ep->handle == NULL)
+            continue;
+        io->close(io->ctx, ep->handle);
+        relay_ports_put(ep->pool->ports, addr_port(&ep->addr));
+    }
+    free(a->perms);
+    free(a->chans);
+    free(a);
+}
+
+/* Binds endpoint ep on a port of pool: exact_port when non-zero (a reserved port, already
+ * taken from the pool), else one chosen at random with port_flags (with RELAY_PORTS_PAIR the
+ * successor stays taken for the caller to reserve).  Returns 0, or -1 when no port could be
+ * had (508). */
+int relay_alloc_open(struct relay_alloc *a, int ep, const struct relay_addr *pool,
+                     unsigned port_flags, uint16_t exact_port)
+{
+    struct relay *r = a->relay;
+    struct relay_ep *e = &a->ep[ep];
+
+    for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+        uint16_t port = exact_port ? exact_port
+                                   : relay_ports_take(pool->ports, relay_random(r), port_flags);
+        if (port == 0)
+            return -1;
+        e->addr = pool->ip;
+        addr_set_port(&e->addr, port);
+        e->handle = r->io->open_udp(r->io->ctx, &e->addr, a->dont_fragment, a);
+        if (e->handle) {
+            e->pool = pool;
+            return 0;
+        }
+        relay_ports_put(pool->ports, port);
+        if (port_flags & RELAY_PORTS_PAIR)
+            relay_ports_put(pool->ports, (uint16_t)(port + 1));
+        if (exact_port || errno != EADDRINUSE)
+            return -1;
+    }
+    return -1;
+}
+
+/* The endpoint that talks to peers of peer's family, or NULL (443). */
+struct relay_ep *relay_alloc_ep_for(struct relay_alloc *a, const union addr *peer)
+{
+    struct relay_ep *e = &a->ep[peer->sa.sa_family == AF_INET6 ? RELAY_EP_V6 : RELAY_EP_V4];
+
+    return e->handle ? e : NULL;
+}
+
+static void ip_key(const union addr *a, uint8_t *family, uint8_t ip[16])
+{
+    memset(ip, 0, 16);
+    *family = (uint8_t)a->sa.sa_family;
+    if (a->sa.sa_family == AF_INET)
+        memcpy(ip, &a->sin.sin_addr, 4);
+    else
+        memcpy(ip, &a->sin6.sin6_addr, 16);
+}
+
+static struct relay_perm *perm_find(struct relay_alloc *a, const union addr *peer)
+{
+    uint8_t family, ip[16];
+
+    ip_key(peer, &family, ip);
+    for (uint16_t i = 0; i < a->nperm; i++)
+        if (a->perms[i].family == family && memcmp(a->perms[i].ip, ip, 16) == 0)
+            return &a->perms[i];
+    return NULL;
+}
+
+bool relay_alloc_permitted(const struct relay_alloc *a, const union addr *peer, uint32_t now)
+{
+    const struct relay_perm *p = perm_find((struct relay_alloc *)a, peer);
+
+    return p && p->expires > now;
+}
+
+/* Makes room for one more entry of size elem in an array of *n of *cap, up to max entries.
+ * Grows by doubling from 2, so the common allocation with one or two peers holds a tiny
+ * array.  Returns 0 or -1. */
+static int grow(void **arr, uint16_t n, uint16_t *cap, size_t elem, uint16_t max)
+{
+    uint16_t ncap;
+    void *p;
+
+    if (n < *cap)
+        return 0;
+    if (n >= max)
+        return -1;
+    ncap = *cap ? (uint16_t)(*cap * 2 > max ? max : *cap * 2) : 2;
+    p = realloc(*arr, ncap * elem);
+    if (p == NULL)
+        return -1;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* Installs or refreshes a permission for peer's IP (RFC 8656 §9).  0, or -1 when the
+ * allocation has reached its maximum (508). */
+int relay_alloc_permit(struct relay_alloc *a, const union addr *peer, uint32_t now)
+{
+    uint32_t expires = now + a->relay->sh->permission_lifetime;
+    struct relay_perm *p = perm_find(a, peer);
+
+    if (p == NULL) {
+        if (grow((void **)&a->perms, a->nperm, &a->capperm, sizeof(*p),
+                 a->relay->sh->max_permissions) < 0)
+            return -1;
+        p = &a->perms[a->nperm++];
+        ip_key(peer, &p->family, p->ip);
+    }
+    p->expires = expires;
+    return 0;
+}
+
+struct relay_chan *relay_alloc_chan_by_num(struct relay_alloc *a, uint16_t num, uint32_t now)
+{
+    for (uint16_t i = 0; i < a->nchan; i++)
+        if (a->chans[i].num == num && a->chans[i].expires > now)
+            return &a->chans[i];
+    return NULL;
+}
+
+struct relay_chan *relay_alloc_chan_by_peer(struct relay_alloc *a, const union addr *peer,
+                                            uint32_t now)
+{
+    for (uint16_t i = 0; i < a->nchan; i++)
+        if (a->chans[i].expires > now && addr_equal(&a->chans[i].peer, peer))
+            return &a->chans[i];
+    return NULL;
+}
+
+/* Binds channel num to peer, or refreshes that binding, and installs or refreshes the peer's
+ * permission (RFC 8656 §12.2).  The caller has checked for conflicts.  0, or -1 (508). */
+int relay_alloc_bind(struct relay_alloc *a, uint16_t num, const union addr *peer, uint32_t now)
+{
+    struct relay_chan *ch = NULL;
+
+    /* The live binding of num, else the slot of any expired binding (not yet swept). */
+    ch = relay_alloc_chan_by_num(a, num, now);
+    for (uint16_t i = 0; i < a->nchan && ch == NULL; i++)
+        if (a->chans[i].expires <= now)
+            ch = &a->chans[i];
+    if (ch == NULL) {
+        if (grow((void **)&a->chans, a->nchan, &a->capchan, sizeof(*ch),
+                 a->relay->sh->max_channels) < 0)
+            return -1;
+        ch = &a->chans[a->nchan++];
+    }
+    ch->num = num;
+    ch->peer = *peer;
+    ch->expires = now + a->relay->sh->channel_lifetime;
+    return relay_alloc_permit(a, peer, now);
+}
+
+/* Arms the allocation's one timer at the earliest of its own expiry and those of its
+ * permissions and channels: the wheel then drives every expiry of the allocation. */
+void relay_alloc_schedule(struct relay_alloc *a)
+{
+    uint32_t next = a->expires;
+
+    for (uint16_t i = 0; i < a->nperm; i++)
+        if (a->perms[i].expires < next)
+            next = a->perms[i].expires;
+    for (uint16_t i = 0; i < a->nchan; i++)
+        if (a->chans[i].expires < next)
+            next = a->chans[i].expires;
+    wheel_add(a->relay->wheel, &a->timer, next);
+}
+
+/* Removes the permissions and channels that expired by now, keeping the order of the rest;
+ * frees the arrays when they become empty. */
+void relay_alloc_sweep(struct relay_alloc *a, uint32_t now)
+{
+    uint16_t k = 0;
+
+    for (uint16_t i = 0; i < a->nperm; i++)
+        if (a->perms[i].expires > now)
+            a->perms[k++] = a->perms[i];
+    a->nperm = k;
+    k = 0;
+    for (uint16_t i = 0; i < a->nchan; i++)
+        if (a->chans[i].expires > now)
+            a->chans[k++] = a->chans[i];
+    a->nchan = k;
+    if (a->nperm == 0) {
+        free(a->perms);
+        a->perms = NULL;
+        a->capperm = 0;
+    }
+    if (a->nchan == 0) {
+        free(a->chans);
+        a->chans = NULL;
+        a->capchan = 0;
+    }
+}

@@ -1,0 +1,339 @@
+/* handlers.c — the TURN requests, each a flat run of the checks RFC 8656 lists, in its order. */
+#include <string.h>
+
+#include "proto/crypto.h"
+#include "proto/frame.h"
+#include "relay/relay_int.h"
+
+static uint32_t lifetime_of(const struct relay_shared *sh, const struct stun_msg *m)
+{
+    uint32_t want = 0;
+
+    /* RFC 8656 §7.2: the smaller of the request and the maximum, but not below the default
+     * (and never above the maximum an operator set lower than the default). */
+    stun_msg_get_u32(m, STUN_ATTR_LIFETIME, &want);
+    if (want > sh->max_lifetime)
+        want = sh->max_lifetime;
+    if (want < sh->default_lifetime)
+        want = sh->default_lifetime;
+    return want > sh->max_lifetime ? sh->max_lifetime : want;
+}
+
+/* The relay address to use for a family: the one the client reached when it is a relay
+ * address, else the first of the family.  NULL when the server has none of that family. */
+static const struct relay_addr *pick_pool(const struct relay_shared *sh, int family,
+                                          const struct relay_client *c)
+{
+    const struct relay_addr *first = NULL;
+
+    for (size_t i = 0; i < sh->naddrs; i++) {
+        const struct relay_addr *p = &sh->addrs[i];
+        if (p->ip.sa.sa_family != family)
+            continue;
+        if (addr_ip_equal(&p->ip, &c->local))
+            return p;
+        if (first == NULL)
+            first = p;
+    }
+    return first;
+}
+
+static const struct relay_addr *pool_of_ip(const struct relay_shared *sh, const union addr *a)
+{
+    for (size_t i = 0; i < sh->naddrs; i++)
+        if (addr_ip_equal(&sh->addrs[i].ip, a))
+            return &sh->addrs[i];
+    return NULL;
+}
+
+/* The success response of an Allocate, built from the allocation alone so that a
+ * retransmission gets the same answer (RFC 8656 §7.2, with the remaining lifetime). */
+static void allocate_success(struct relay *r, const struct relay_alloc *a, struct stun_builder *b)
+{
+    for (int i = 0; i < RELAY_EP_COUNT; i++) {
+        const struct relay_ep *ep = &a->ep[i];
+        union addr shown;
+        if (ep->handle == NULL)
+            continue;
+        shown = ep->addr;
+        if (ep->pool->external.sa.sa_family != AF_UNSPEC) {
+            shown = ep->pool->external;
+            addr_set_port(&shown, addr_port(&ep->addr));
+        }
+        stun_build_addr(b, STUN_ATTR_XOR_RELAYED_ADDRESS, &shown);
+    }
+    if (a->addr_error_code)
+        stun_build_address_error(b, a->addr_error_family, a->addr_error_code, NULL);
+    stun_build_u32(b, STUN_ATTR_LIFETIME, a->expires > r->now ? a->expires - r->now : 0);
+    if (a->has_token)
+        stun_build_attr(b, STUN_ATTR_RESERVATION_TOKEN, a->token, RELAY_TOKEN_LEN);
+    stun_build_addr(b, STUN_ATTR_XOR_MAPPED_ADDRESS, &a->client.remote);
+}
+
+/* What an Allocate asks for, gathered and checked (RFC 8656 §7.2 steps 3-9). */
+struct alloc_req {
+    bool family[RELAY_EP_COUNT];  /* families asked for */
+    bool dual;                    /* ADDITIONAL-ADDRESS-FAMILY: one of the two may fail */
+    bool even;                    /* EVEN-PORT */
+    bool reserve;                 /* EVEN-PORT with the R bit */
+    bool has_token;
+    uint8_t token[RELAY_TOKEN_LEN];
+};
+
+static int check_allocate(const struct relay_shared *sh, const struct stun_msg *m,
+                          struct alloc_req *q)
+{
+    const uint8_t *v;
+    uint8_t proto, fam, extra;
+    size_t len;
+    bool has_fam, has_extra;
+
+    memset(q, 0, sizeof(*q));
+    if (stun_msg_get_u8(m, STUN_ATTR_REQUESTED_TRANSPORT, &proto) != STUN_OK)
+        return 400;
+    if (proto != STUN_TRANSPORT_UDP)
+        return 442;
+    has_fam = stun_msg_get_u8(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, &fam) == STUN_OK;
+    has_extra = stun_msg_get_u8(m, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, &extra) == STUN_OK;
+    if (stun_msg_get_bytes(m, STUN_ATTR_EVEN_PORT, &v, &len) == STUN_OK) {
+        q->even = true;
+        q->reserve = (v[0] & 0x80) != 0;
+    }
+    if (stun_msg_get_bytes(m, STUN_ATTR_RESERVATION_TOKEN, &v, &len) == STUN_OK) {
+        if (q->even || has_fam || has_extra)
+            return 400;
+        q->has_token = true;
+        memcpy(q->token, v, RELAY_TOKEN_LEN);
+    }
+    if (has_fam && has_extra)
+        return 400;
+    if (has_fam && fam != STUN_FAMILY_IPV4 && fam != STUN_FAMILY_IPV6)
+        return 440;
+    if (q->reserve && has_extra)
+        return 400;
+    if (has_extra && extra != STUN_FAMILY_IPV6)
+        return 400;
+    q->dual = has_extra;
+    q->family[RELAY_EP_V4] = !has_fam || fam == STUN_FAMILY_IPV4 || has_extra;
+    q->family[RELAY_EP_V6] = (has_fam && fam == STUN_FAMILY_IPV6) || has_extra;
+    (void)sh;
+    return 0;
+}
+
+/* Opens the endpoint of a redeemed RESERVATION-TOKEN: its port is still taken in its pool. */
+static int open_reserved(struct relay *r, struct relay_alloc *a, const uint8_t *token)
+{
+    const struct relay_addr *pool;
+    union addr addr;
+
+    if (!relay_reservations_take(r->sh->reservations, token, r->now, &addr))
+        return 508;
+    pool = pool_of_ip(r->sh, &addr);
+    if (pool == NULL)
+        return 508;
+    if (relay_alloc_open(a, addr.sa.sa_family == AF_INET6 ? RELAY_EP_V6 : RELAY_EP_V4, pool, 0,
+                         addr_port(&addr)) < 0) {
+        relay_ports_put(pool->ports, addr_port(&addr));
+        return 508;
+    }
+    return 0;
+}
+
+/* Keeps port+1 of the just-opened endpoint for a later Allocate, and its token. */
+static int reserve_next(struct relay *r, struct relay_alloc *a, int ep)
+{
+    union addr next = a->ep[ep].addr;
+
+    addr_set_port(&next, (uint16_t)(addr_port(&next) + 1));
+    if (crypto_random(a->token, RELAY_TOKEN_LEN) < 0 ||
+        relay_reservations_add(r->sh->reservations, a->token, &next, r->now) < 0) {
+        relay_ports_put(a->ep[ep].pool->ports, addr_port(&next));
+        return 508;
+    }
+    a->has_token = true;
+    return 0;
+}
+
+/* Opens the endpoints of every family asked for.  A dual allocation may lose one family
+ * (ADDRESS-ERROR-CODE, RFC 8656 §7.2 step 9); otherwise any failure fails the request. */
+static int open_endpoints(struct relay *r, struct relay_alloc *a, const struct relay_client *c,
+                          const struct alloc_req *q)
+{
+    static const int families[RELAY_EP_COUNT] = {AF_INET, AF_INET6};
+    unsigned flags = q->reserve ? RELAY_PORTS_PAIR : q->even ? RELAY_PORTS_EVEN : 0;
+    int opened = 0, last = 0;
+
+    if (q->has_token)
+        return open_reserved(r, a, q->token);
+    for (int i = 0; i < RELAY_EP_COUNT; i++) {
+        const struct relay_addr *pool;
+        int code = 0;
+        if (!q->family[i])
+            continue;
+        pool = pick_pool(r->sh, families[i], c);
+        if (pool == NULL)
+            code = 440;
+        else if (relay_alloc_open(a, i, pool, flags, 0) < 0)
+            code = 508;
+        else if (q->reserve)
+            code = reserve_next(r, a, i);
+        if (code == 508)
+            RELAY_STAT_INC(r->stats.ports_exhausted);
+        if (code == 0) {
+            opened++;
+            continue;
+        }
+        if (!q->dual)
+            return code;
+        a->addr_error_family = i == RELAY_EP_V4 ? STUN_FAMILY_IPV4 : STUN_FAMILY_IPV6;
+        a->addr_error_code = (uint16_t)code;
+        last = code;
+    }
+    return opened > 0 ? 0 : last ? last : 508;
+}
+
+int relay_handle_allocate(struct relay *r, const struct relay_client *c,
+                          const struct stun_msg *m, const char *user, struct stun_builder *b)
+{
+    const struct relay_shared *sh = r->sh;
+    struct relay_alloc *a = relay_find(r, c);
+    struct alloc_req q;
+    int code;
+
+    if (a) {
+        /* RFC 8656 §7.2 step 2, except for a retransmission of the request that made it. */
+        if (memcmp(a->tid, m->tid, STUN_TID_LEN) == 0 &&
+            r->now - a->created <= RELAY_RETRANSMIT_WINDOW && strcmp(a->user, user) == 0) {
+            allocate_success(r, a, b);
+            return 0;
+        }
+        return 437;
+    }
+    code = check_allocate(sh, m, &q);
+    if (code)
+        return code;
+    if (relay_quota_take(sh->quota, user, sh->user_quota, sh->total_quota) < 0)
+        return 486;
+    a = relay_alloc_new(r, c, user, r->now);
+    if (a == NULL) {
+        relay_quota_put(sh->quota, user);
+        return 500;
+    }
+    memcpy(a->tid, m->tid, STUN_TID_LEN);
+    a->dont_fragment = stun_msg_find(m, STUN_ATTR_DONT_FRAGMENT) != NULL;
+    code = open_endpoints(r, a, c, &q);
+    if (code) {
+        relay_quota_put(sh->quota, user);
+        relay_alloc_free(a);
+        return code;
+    }
+    a->expires = r->now + lifetime_of(sh, m);
+    relay_insert(r, a);
+    relay_alloc_schedule(a);
+    allocate_success(r, a, b);
+    return 0;
+}
+
+static int family_of_ep(const struct relay_alloc *a, uint8_t fam)
+{
+    int i = fam == STUN_FAMILY_IPV6 ? RELAY_EP_V6 : RELAY_EP_V4;
+
+    return a->ep[i].handle ? i : -1;
+}
+
+int relay_handle_refresh(struct relay *r, struct relay_alloc *a, const struct stun_msg *m,
+                         struct stun_builder *b)
+{
+    uint32_t want = 1;
+    uint8_t fam;
+    int ep = -1;
+
+    if (stun_msg_get_u8(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, &fam) == STUN_OK) {
+        /* RFC 8656 §8.2: a family the allocation does not have is a mismatch. */
+        ep = family_of_ep(a, fam);
+        if (ep < 0)
+            return 443;
+    }
+    stun_msg_get_u32(m, STUN_ATTR_LIFETIME, &want);
+    if (want == 0) {
+        int other = ep == RELAY_EP_V4 ? RELAY_EP_V6 : RELAY_EP_V4;
+        if (ep >= 0 && a->ep[other].handle) {
+            /* Deletes one family of a dual allocation; the other lives on. */
+            r->io->close(r->io->ctx, a->ep[ep].handle);
+            relay_ports_put(a->ep[ep].pool->ports, addr_port(&a->ep[ep].addr));
+            a->ep[ep].handle = NULL;
+        } else {
+            relay_tomb_add(r, &a->client, m->tid);
+            relay_delete(r, a, false);
+        }
+        stun_build_u32(b, STUN_ATTR_LIFETIME, 0);
+        return 0;
+    }
+    a->expires = r->now + lifetime_of(r->sh, m);
+    relay_alloc_schedule(a);
+    stun_build_u32(b, STUN_ATTR_LIFETIME, a->expires - r->now);
+    return 0;
+}
+
+/* The common checks on a peer address: an endpoint of its family (443) and the policy (403). */
+static int check_peer(struct relay *r, struct relay_alloc *a, const union addr *peer)
+{
+    if (relay_alloc_ep_for(a, peer) == NULL)
+        return 443;
+    if (!relay_policy_allows(r->sh->policy, peer))
+        return 403;
+    return 0;
+}
+
+int relay_handle_permission(struct relay *r, struct relay_alloc *a, const struct stun_msg *m)
+{
+    const struct stun_attr *at = stun_msg_find(m, STUN_ATTR_XOR_PEER_ADDRESS);
+    union addr peer;
+    int code;
+
+    if (at == NULL)
+        return 400;
+    /* RFC 8656 §10.2: every address is checked before any permission is installed. */
+    for (const struct stun_attr *p = at; p; p = stun_msg_next(m, p)) {
+        stun_addr_decode(stun_msg_value(m, p), p->len, 1, m->tid, &peer);
+        code = check_peer(r, a, &peer);
+        if (code)
+            return code;
+    }
+    for (const struct stun_attr *p = at; p; p = stun_msg_next(m, p)) {
+        stun_addr_decode(stun_msg_value(m, p), p->len, 1, m->tid, &peer);
+        if (relay_alloc_permit(a, &peer, r->now) < 0)
+            return 508;
+    }
+    relay_alloc_schedule(a);
+    return 0;
+}
+
+int relay_handle_channel_bind(struct relay *r, struct relay_alloc *a, const struct stun_msg *m)
+{
+    struct relay_chan *ch;
+    union addr peer;
+    uint16_t num;
+    int code;
+
+    if (stun_msg_get_u16(m, STUN_ATTR_CHANNEL_NUMBER, &num) != STUN_OK ||
+        stun_msg_get_addr(m, STUN_ATTR_XOR_PEER_ADDRESS, &peer) != STUN_OK)
+        return 400;
+    if (num < FRAME_CHANNEL_MIN || num > FRAME_CHANNEL_MAX)
+        return 400;
+    code = check_peer(r, a, &peer);
+    if (code)
+        return code;
+    /* RFC 8656 §12.2: a channel bound to another peer, or a peer bound to another channel,
+     * is a conflict while the binding lasts. */
+    ch = relay_alloc_chan_by_num(a, num, r->now);
+    if (ch && !addr_equal(&ch->peer, &peer))
+        return 400;
+    ch = relay_alloc_chan_by_peer(a, &peer, r->now);
+    if (ch && ch->num != num)
+        return 400;
+    if (relay_alloc_bind(a, num, &peer, r->now) < 0)
+        return 508;
+    relay_alloc_schedule(a);
+    return 0;
+}

@@ -1,0 +1,370 @@
+/* relay.c — TURN on one worker: the 5-tuple table, requests, data both ways, expiry. */
+#include "relay/relay.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/crypto.h"
+#include "proto/frame.h"
+#include "relay/relay_int.h"
+
+static const char *const drop_names[RELAY_DROP_COUNT] = {
+    [RELAY_DROP_NO_ALLOCATION] = "no_allocation",
+    [RELAY_DROP_NO_CHANNEL] = "no_channel",
+    [RELAY_DROP_NO_PERMISSION] = "no_permission",
+    [RELAY_DROP_DENIED_PEER] = "denied_peer",
+    [RELAY_DROP_MALFORMED] = "malformed",
+    [RELAY_DROP_SEND_FAILED] = "send_failed",
+};
+
+const char *relay_drop_name(enum relay_drop d)
+{
+    return d < RELAY_DROP_COUNT ? drop_names[d] : "?";
+}
+
+uint64_t relay_random(struct relay *r)
+{
+    /* xorshift64*: good enough to spread ports and number indications; tokens that must be
+     * unguessable come from crypto_random instead. */
+    r->rng ^= r->rng >> 12;
+    r->rng ^= r->rng << 25;
+    r->rng ^= r->rng >> 27;
+    return r->rng * 0x2545F4914F6CDD1Dull;
+}
+
+int relay_new(struct relay **out, const struct relay_shared *sh, const struct relay_io *io,
+              uint32_t now)
+{
+    struct relay *r = calloc(1, sizeof(*r));
+
+    if (r == NULL)
+        return -1;
+    r->sh = sh;
+    r->io = io;
+    r->now = now;
+    r->nbuckets = 64;
+    r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
+    if (r->buckets == NULL || wheel_new(&r->wheel, now) < 0 ||
+        crypto_random(&r->rng, sizeof(r->rng)) < 0 || crypto_random(&r->seed, sizeof(r->seed)) < 0) {
+        relay_free(r);
+        return -1;
+    }
+    r->rng |= 1;
+    *out = r;
+    return 0;
+}
+
+void relay_free(struct relay *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; r->buckets && i < r->nbuckets; i++) {
+        while (r->buckets[i])
+            relay_delete(r, r->buckets[i], false);
+    }
+    free(r->buckets);
+    wheel_free(r->wheel);
+    free(r);
+}
+
+bool relay_client_equal(const struct relay_client *a, const struct relay_client *b)
+{
+    return a->transport == b->transport && addr_equal(&a->remote, &b->remote) &&
+           addr_equal(&a->local, &b->local);
+}
+
+static size_t bucket_of(const struct relay *r, const struct relay_client *c)
+{
+    uint32_t h = addr_hash(&c->remote, r->seed) ^ (addr_hash(&c->local, r->seed ^ 0x9e3779b9u) +
+                                                    (uint32_t)c->transport);
+
+    return h & (r->nbuckets - 1);
+}
+
+struct relay_alloc *relay_find(struct relay *r, const struct relay_client *c)
+{
+    struct relay_alloc *a = r->buckets[bucket_of(r, c)];
+
+    while (a && !relay_client_equal(&a->client, c))
+        a = a->hnext;
+    return a;
+}
+
+/* Doubles the table when it holds more allocations than buckets, so chains stay short: the
+ * lookup of every ChannelData from a client is O(1) whatever the number of allocations. */
+static void grow_table(struct relay *r)
+{
+    size_t n = r->nbuckets * 2;
+    struct relay_alloc **b = calloc(n, sizeof(*b));
+    struct relay_alloc **old = r->buckets;
+    size_t oldn = r->nbuckets;
+
+    if (b == NULL)
+        return; /* longer chains, still correct */
+    r->buckets = b;
+    r->nbuckets = n;
+    for (size_t i = 0; i < oldn; i++) {
+        struct relay_alloc *a = old[i];
+        while (a) {
+            struct relay_alloc *next = a->hnext;
+            size_t k = bucket_of(r, &a->client);
+            a->hnext = b[k];
+            b[k] = a;
+            a = next;
+        }
+    }
+    free(old);
+}
+
+void relay_insert(struct relay *r, struct relay_alloc *a)
+{
+    size_t k;
+
+    if (r->count >= r->nbuckets)
+        grow_table(r);
+    k = bucket_of(r, &a->client);
+    a->hnext = r->buckets[k];
+    r->buckets[k] = a;
+    r->count++;
+    RELAY_STAT_INC(r->stats.allocations_created);
+    RELAY_STAT_INC(r->stats.allocations_active);
+}
+
+void relay_delete(struct relay *r, struct relay_alloc *a, bool expired)
+{
+    struct relay_alloc **pp = &r->buckets[bucket_of(r, &a->client)];
+
+    while (*pp && *pp != a)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = a->hnext;
+    r->count--;
+    wheel_del(r->wheel, &a->timer);
+    relay_quota_put(r->sh->quota, a->user);
+    RELAY_STAT_INC(*(expired ? &r->stats.allocations_expired : &r->stats.allocations_deleted));
+    RELAY_STAT_ADD(r->stats.allocations_active, (uint64_t)-1);
+    relay_alloc_free(a);
+}
+
+void relay_tomb_add(struct relay *r, const struct relay_client *c, const uint8_t *tid)
+{
+    struct relay_tomb *t = &r->tombs[r->tomb_next++ % RELAY_TOMBS];
+
+    t->client = *c;
+    memcpy(t->tid, tid, STUN_TID_LEN);
+    t->when = r->now;
+    t->used = true;
+}
+
+bool relay_tomb_find(struct relay *r, const struct relay_client *c, const uint8_t *tid)
+{
+    for (unsigned i = 0; i < RELAY_TOMBS; i++) {
+        const struct relay_tomb *t = &r->tombs[i];
+        if (t->used && r->now - t->when <= RELAY_RETRANSMIT_WINDOW &&
+            memcmp(t->tid, tid, STUN_TID_LEN) == 0 && relay_client_equal(&t->client, c))
+            return true;
+    }
+    return false;
+}
+
+int relay_request(struct relay *r, const struct relay_client *c, const struct stun_msg *m,
+                  const char *user, uint32_t now, struct stun_builder *b, uint8_t *buf,
+                  size_t cap)
+{
+    struct relay_alloc *a;
+    int code;
+
+    r->now = now;
+    stun_build_response(b, buf, cap, m, STUN_CLASS_SUCCESS);
+    if (m->method == STUN_METHOD_ALLOCATE) {
+        code = relay_handle_allocate(r, c, m, user, b);
+        goto out;
+    }
+    a = relay_find(r, c);
+    if (a == NULL) {
+        /* A retransmitted Refresh that deleted the allocation gets its success again. */
+        if (m->method == STUN_METHOD_REFRESH && relay_tomb_find(r, c, m->tid)) {
+            stun_build_u32(b, STUN_ATTR_LIFETIME, 0);
+            return 0;
+        }
+        code = 437;
+        goto out;
+    }
+    /* RFC 8656 §5: every request on an allocation uses the credentials that created it. */
+    if (strcmp(a->user, user) != 0) {
+        code = 441;
+        goto out;
+    }
+    switch (m->method) {
+    case STUN_METHOD_REFRESH:
+        code = relay_handle_refresh(r, a, m, b);
+        break;
+    case STUN_METHOD_CREATE_PERMISSION:
+        code = relay_handle_permission(r, a, m);
+        break;
+    case STUN_METHOD_CHANNEL_BIND:
+        code = relay_handle_channel_bind(r, a, m);
+        break;
+    default:
+        code = 400;
+        break;
+    }
+out:
+    if (code != 0) {
+        stun_build_response(b, buf, cap, m, STUN_CLASS_ERROR);
+        stun_build_error(b, code, NULL);
+    }
+    return code;
+}
+
+static void drop(struct relay *r, enum relay_drop why)
+{
+    RELAY_STAT_INC(r->stats.drop[why]);
+}
+
+static void to_peer(struct relay *r, struct relay_alloc *a, struct relay_ep *ep,
+                    const union addr *peer, const uint8_t *p, size_t len, bool df)
+{
+    if (r->io->send_peer(r->io->ctx, ep->handle, peer, p, len, df || a->dont_fragment) < 0) {
+        drop(r, RELAY_DROP_SEND_FAILED);
+        return;
+    }
+    a->to_peer_packets++;
+    a->to_peer_bytes += len;
+    RELAY_STAT_INC(r->stats.to_peer_packets);
+    RELAY_STAT_ADD(r->stats.to_peer_bytes, len);
+}
+
+void relay_send_indication(struct relay *r, const struct relay_client *c,
+                           const struct stun_msg *m, uint32_t now)
+{
+    struct relay_alloc *a = relay_find(r, c);
+    const uint8_t *data;
+    struct relay_ep *ep;
+    union addr peer;
+    size_t len;
+
+    if (a == NULL) {
+        drop(r, RELAY_DROP_NO_ALLOCATION);
+        return;
+    }
+    if (stun_msg_get_addr(m, STUN_ATTR_XOR_PEER_ADDRESS, &peer) != STUN_OK ||
+        stun_msg_get_bytes(m, STUN_ATTR_DATA, &data, &len) != STUN_OK ||
+        (ep = relay_alloc_ep_for(a, &peer)) == NULL) {
+        drop(r, RELAY_DROP_MALFORMED);
+        return;
+    }
+    if (!relay_policy_allows(r->sh->policy, &peer)) {
+        drop(r, RELAY_DROP_DENIED_PEER);
+        return;
+    }
+    if (!relay_alloc_permitted(a, &peer, now)) {
+        drop(r, RELAY_DROP_NO_PERMISSION);
+        return;
+    }
+    to_peer(r, a, ep, &peer, data, len, stun_msg_find(m, STUN_ATTR_DONT_FRAGMENT) != NULL);
+}
+
+void relay_channel_data(struct relay *r, const struct relay_client *c, const uint8_t *buf,
+                        size_t len, uint32_t now)
+{
+    struct relay_alloc *a;
+    struct relay_chan *ch;
+    uint16_t num;
+    size_t dlen;
+
+    if (frame_chandata_parse(buf, len, &num, &dlen) != 0) {
+        drop(r, RELAY_DROP_MALFORMED);
+        return;
+    }
+    a = relay_find(r, c);
+    if (a == NULL) {
+        drop(r, RELAY_DROP_NO_ALLOCATION);
+        return;
+    }
+    ch = relay_alloc_chan_by_num(a, num, now);
+    if (ch == NULL) {
+        drop(r, RELAY_DROP_NO_CHANNEL);
+        return;
+    }
+    /* The binding checked the policy and the endpoint's family when it was made. */
+    to_peer(r, a, relay_alloc_ep_for(a, &ch->peer), &ch->peer, buf + FRAME_CHANDATA_HDR, dlen,
+            false);
+}
+
+void relay_peer_data(struct relay *r, struct relay_alloc *a, const union addr *peer,
+                     uint8_t *p, size_t len, uint32_t now)
+{
+    struct relay_chan *ch;
+    uint8_t tid[STUN_TID_LEN];
+    uint8_t *start;
+    size_t n;
+
+    /* RFC 8656 §9: only addresses with a permission may reach the client. */
+    if (!relay_alloc_permitted(a, peer, now)) {
+        drop(r, RELAY_DROP_NO_PERMISSION);
+        return;
+    }
+    ch = relay_alloc_chan_by_peer(a, peer, now);
+    if (ch) {
+        n = frame_wrap_chandata(p, len, ch->num, a->client.transport != RELAY_UDP, &start);
+    } else {
+        uint64_t x = relay_random(r), y = relay_random(r);
+        memcpy(tid, &x, 8);
+        memcpy(tid + 8, &y, 4);
+        n = frame_wrap_data_indication(p, len, peer, tid, &start);
+    }
+    if (r->io->send_client(r->io->ctx, &a->client, start, n) < 0) {
+        drop(r, RELAY_DROP_SEND_FAILED);
+        return;
+    }
+    a->to_client_packets++;
+    a->to_client_bytes += len;
+    RELAY_STAT_INC(r->stats.to_client_packets);
+    RELAY_STAT_ADD(r->stats.to_client_bytes, len);
+}
+
+static void on_timer(struct wheel_timer *t, void *arg)
+{
+    struct relay_alloc *a = (struct relay_alloc *)((char *)t - offsetof(struct relay_alloc, timer));
+    struct relay *r = arg;
+
+    if (a->expires <= r->now) {
+        relay_delete(r, a, true);
+        return;
+    }
+    relay_alloc_sweep(a, r->now);
+    relay_alloc_schedule(a);
+}
+
+static void release_reserved(const union addr *addr, void *arg)
+{
+    const struct relay_shared *sh = arg;
+
+    for (size_t i = 0; i < sh->naddrs; i++) {
+        if (addr_ip_equal(&sh->addrs[i].ip, addr)) {
+            relay_ports_put(sh->addrs[i].ports, addr_port(addr));
+            return;
+        }
+    }
+}
+
+void relay_tick(struct relay *r, uint32_t now)
+{
+    r->now = now;
+    wheel_advance(r->wheel, now, on_timer, r);
+    relay_reservations_expire(r->sh->reservations, now, release_reserved, (void *)r->sh);
+}
+
+void relay_client_gone(struct relay *r, const struct relay_client *c)
+{
+    struct relay_alloc *a = relay_find(r, c);
+
+    if (a)
+        relay_delete(r, a, false);
+}
+
+const struct relay_stats *relay_stats(const struct relay *r)
+{
+    return &r->stats;
+}

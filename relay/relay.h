@@ -1,0 +1,152 @@
+/* relay.h — TURN on one worker: allocations, permissions, channels, data both ways, expiry. */
+#ifndef RELAY_RELAY_H
+#define RELAY_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/addr.h"
+#include "proto/stun.h"
+#include "proto/stun_build.h"
+#include "relay/policy.h"
+#include "relay/ports.h"
+#include "relay/quota.h"
+#include "relay/reservation.h"
+
+/* How a client reaches the server. */
+enum relay_transport { RELAY_UDP, RELAY_TCP, RELAY_TLS, RELAY_DTLS };
+
+/* A client's 5-tuple and the server's opaque handle (socket or connection) to answer it on.
+ * relay/ compares transport, remote and local; it only hands handle back to the I/O layer. */
+struct relay_client {
+    enum relay_transport transport;
+    union addr remote;
+    union addr local;
+    void *handle;
+};
+
+struct relay_alloc;
+
+/* What relay/ asks of the network.  Implemented by the server (sockets) and by the tests (a
+ * fake network).  Every call happens on the worker that owns the relay. */
+struct relay_io {
+    void *ctx;
+    /* Opens a UDP endpoint bound to a (IP and port) for allocation owner, with the DF bit set
+     * on what it sends when dont_fragment.  Returns a handle, or NULL with errno set
+     * (EADDRINUSE: the port is taken outside our pool; relay/ then tries another one). */
+    void *(*open_udp)(void *ctx, const union addr *a, bool dont_fragment,
+                      struct relay_alloc *owner);
+    /* Closes an endpoint; no callback for it happens afterwards. */
+    void (*close)(void *ctx, void *endpoint);
+    /* Sends a datagram from an endpoint to a peer; dont_fragment asks for DF on this one. */
+    int (*send_peer)(void *ctx, void *endpoint, const union addr *peer, const uint8_t *buf,
+                     size_t len, bool dont_fragment);
+    /* Sends bytes (a STUN message or a ChannelData message) to a client. */
+    int (*send_client)(void *ctx, const struct relay_client *c, const uint8_t *buf, size_t len);
+};
+
+/* One relay IP with its port pool.  external is the address advertised in
+ * XOR-RELAYED-ADDRESS instead of ip (--external-ip), AF_UNSPEC for ip itself. */
+struct relay_addr {
+    union addr ip;
+    union addr external;
+    struct relay_ports *ports;
+};
+
+#define RELAY_MAX_ADDRS 32
+
+/* Settings and state shared by every worker's relay: set up before the workers start,
+ * read-only afterwards except the thread-safe pools, reservations and quotas. */
+struct relay_shared {
+    struct relay_addr addrs[RELAY_MAX_ADDRS];
+    size_t naddrs;
+    struct relay_policy *policy;
+    struct relay_reservations *reservations;
+    struct relay_quota *quota;
+    uint32_t default_lifetime;    /* 600 */
+    uint32_t max_lifetime;        /* --max-allocate-lifetime, 3600 */
+    uint32_t permission_lifetime; /* 300 (RFC 8656 §9) */
+    uint32_t channel_lifetime;    /* 600 (RFC 8656 §12) */
+    uint32_t user_quota;          /* --user-quota, 0 = no limit */
+    uint32_t total_quota;         /* --total-quota, 0 = no limit */
+    uint16_t max_permissions;     /* per allocation */
+    uint16_t max_channels;        /* per allocation */
+};
+
+/* Why relay/ dropped something without an answer. */
+enum relay_drop {
+    RELAY_DROP_NO_ALLOCATION,  /* ChannelData or Send on a 5-tuple without allocation */
+    RELAY_DROP_NO_CHANNEL,     /* ChannelData on an unbound channel */
+    RELAY_DROP_NO_PERMISSION,  /* Send to, or datagram from, a peer without permission */
+    RELAY_DROP_DENIED_PEER,    /* Send to a peer the policy forbids */
+    RELAY_DROP_MALFORMED,      /* Send without its attributes, ChannelData too short */
+    RELAY_DROP_SEND_FAILED,    /* the network refused */
+    RELAY_DROP_COUNT
+};
+
+/* A worker relay's counters; read by other threads with atomic loads. */
+struct relay_stats {
+    _Atomic uint64_t allocations_active;
+    _Atomic uint64_t allocations_created;
+    _Atomic uint64_t allocations_expired;
+    _Atomic uint64_t allocations_deleted;
+    _Atomic uint64_t ports_exhausted;    /* 508 for want of a port */
+    _Atomic uint64_t to_peer_packets;
+    _Atomic uint64_t to_peer_bytes;
+    _Atomic uint64_t to_client_packets;
+    _Atomic uint64_t to_client_bytes;
+    _Atomic uint64_t drop[RELAY_DROP_COUNT];
+};
+
+struct relay;
+
+/* A relay for one worker.  sh and io are borrowed and must outlive it; now is the worker's
+ * clock in seconds (monotonic).  0 or -1 (no memory). */
+int relay_new(struct relay **out, const struct relay_shared *sh, const struct relay_io *io,
+              uint32_t now);
+
+/* Deletes every allocation (endpoints closed, ports and quotas given back) and frees. */
+void relay_free(struct relay *r);
+
+/* Answers an authenticated TURN request (Allocate, Refresh, CreatePermission, ChannelBind)
+ * from c for user (NUL-terminated; "" with --no-auth).  Starts the response in b over
+ * buf[0..cap) and appends its attributes; the caller appends integrity and FINGERPRINT and
+ * sends it.  Returns the response code: 0 for success, else the ERROR-CODE already in b. */
+int relay_request(struct relay *r, const struct relay_client *c, const struct stun_msg *m,
+                  const char *user, uint32_t now, struct stun_builder *b, uint8_t *buf,
+                  size_t cap);
+
+/* Takes a Send indication: relays its DATA to its XOR-PEER-ADDRESS when permitted; otherwise
+ * drops it and counts why. */
+void relay_send_indication(struct relay *r, const struct relay_client *c,
+                           const struct stun_msg *m, uint32_t now);
+
+/* Takes a ChannelData message (buf starts at its 4-byte header; len is the datagram or the
+ * frame) and relays its payload to the channel's peer. */
+void relay_channel_data(struct relay *r, const struct relay_client *c, const uint8_t *buf,
+                        size_t len, uint32_t now);
+
+/* A datagram from peer arrived on an endpoint of a.  The payload lies at p[0..len) with
+ * FRAME_HEADROOM writable bytes before it and 3 after it, so it is framed in place (ChannelData
+ * when a channel is bound to the peer, else a Data indication) and sent to the client. */
+void relay_peer_data(struct relay *r, struct relay_alloc *a, const union addr *peer,
+                     uint8_t *p, size_t len, uint32_t now);
+
+/* Runs the timers up to now: expired allocations are deleted, expired permissions and
+ * channels removed, expired reservations returned to their pools. */
+void relay_tick(struct relay *r, uint32_t now);
+
+/* The client's stream closed: its allocation (if any) goes with it. */
+void relay_client_gone(struct relay *r, const struct relay_client *c);
+
+/* The allocation on a 5-tuple, or NULL. */
+struct relay_alloc *relay_find(struct relay *r, const struct relay_client *c);
+
+/* Counters of this relay. */
+const struct relay_stats *relay_stats(const struct relay *r);
+
+/* Name of a drop reason ("no_permission"). */
+const char *relay_drop_name(enum relay_drop d);
+
+#endif

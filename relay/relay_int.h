@@ -1,0 +1,124 @@
+/* relay_int.h — relay/'s private structures, shared by relay.c, alloc.c and handlers.c. */
+#ifndef RELAY_RELAY_INT_H
+#define RELAY_RELAY_INT_H
+
+#include <stdatomic.h>
+
+#include "relay/relay.h"
+#include "relay/wheel.h"
+
+/* How long a retransmitted request still gets its first answer (RFC 8489 §6.3: 40 s covers
+ * a client's whole retransmission schedule). */
+#define RELAY_RETRANSMIT_WINDOW 40
+/* Deleted allocations remembered for retransmitted Refresh(0) requests, per worker. */
+#define RELAY_TOMBS 256
+
+/* A permission: an IP (port ignored, RFC 8656 §9), 4 or 16 significant bytes. */
+struct relay_perm {
+    uint8_t family;
+    uint8_t ip[16];
+    uint32_t expires;
+};
+
+/* A channel binding: number and peer transport address. */
+struct relay_chan {
+    uint16_t num;
+    uint32_t expires;
+    union addr peer;
+};
+
+/* One relayed transport address of an allocation (one per address family). */
+struct relay_ep {
+    void *handle;                 /* the I/O layer's endpoint, NULL when unused */
+    const struct relay_addr *pool;
+    union addr addr;              /* the bound relay IP and port */
+};
+
+enum { RELAY_EP_V4, RELAY_EP_V6, RELAY_EP_COUNT };
+
+/* An allocation.  Owned by one worker's relay; the server's endpoints point at it. */
+struct relay_alloc {
+    struct relay_alloc *hnext;    /* the 5-tuple table's chain */
+    struct wheel_timer timer;     /* the earliest of expiry, permission and channel expiries */
+    struct relay *relay;
+    struct relay_client client;
+    struct relay_ep ep[RELAY_EP_COUNT];
+    uint32_t created;
+    uint32_t expires;
+    /* What a retransmitted Allocate needs to get the same answer (RFC 8656 §7.2). */
+    uint8_t tid[STUN_TID_LEN];
+    uint8_t token[RELAY_TOKEN_LEN];
+    bool has_token;
+    bool dont_fragment;
+    uint8_t addr_error_family;    /* the family ADDRESS-ERROR-CODE spoke of, or 0 */
+    uint16_t addr_error_code;
+    uint16_t nperm, capperm;
+    uint16_t nchan, capchan;
+    struct relay_perm *perms;
+    struct relay_chan *chans;
+    uint64_t to_peer_packets, to_peer_bytes;
+    uint64_t to_client_packets, to_client_bytes;
+    char user[];                  /* the user who created it: later requests must match */
+};
+
+/* A deleted allocation's 5-tuple and the transaction that deleted it. */
+struct relay_tomb {
+    struct relay_client client;
+    uint8_t tid[STUN_TID_LEN];
+    uint32_t when;
+    bool used;
+};
+
+struct relay {
+    const struct relay_shared *sh;
+    const struct relay_io *io;
+    struct wheel *wheel;
+    struct relay_alloc **buckets; /* 5-tuple hash table, power-of-two size */
+    size_t nbuckets;
+    size_t count;
+    uint32_t seed;                /* hash seed */
+    uint64_t rng;                 /* xorshift state: ports, indication transaction IDs */
+    uint32_t now;
+    struct relay_tomb tombs[RELAY_TOMBS];
+    unsigned tomb_next;
+    struct relay_stats stats;
+};
+
+#define RELAY_STAT_ADD(ctr, n) \
+    atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), memory_order_relaxed) + (n), \
+                          memory_order_relaxed)
+#define RELAY_STAT_INC(ctr) RELAY_STAT_ADD(ctr, 1)
+
+/* relay.c */
+uint64_t relay_random(struct relay *r);
+bool relay_client_equal(const struct relay_client *a, const struct relay_client *b);
+void relay_insert(struct relay *r, struct relay_alloc *a);
+void relay_delete(struct relay *r, struct relay_alloc *a, bool expired);
+void relay_tomb_add(struct relay *r, const struct relay_client *c, const uint8_t *tid);
+bool relay_tomb_find(struct relay *r, const struct relay_client *c, const uint8_t *tid);
+
+/* alloc.c: permissions, channels, endpoints and the allocation's timer. */
+struct relay_alloc *relay_alloc_new(struct relay *r, const struct relay_client *c,
+                                    const char *user, uint32_t now);
+void relay_alloc_free(struct relay_alloc *a);
+int relay_alloc_open(struct relay_alloc *a, int ep, const struct relay_addr *pool,
+                     unsigned port_flags, uint16_t exact_port);
+struct relay_ep *relay_alloc_ep_for(struct relay_alloc *a, const union addr *peer);
+bool relay_alloc_permitted(const struct relay_alloc *a, const union addr *peer, uint32_t now);
+int relay_alloc_permit(struct relay_alloc *a, const union addr *peer, uint32_t now);
+struct relay_chan *relay_alloc_chan_by_num(struct relay_alloc *a, uint16_t num, uint32_t now);
+struct relay_chan *relay_alloc_chan_by_peer(struct relay_alloc *a, const union addr *peer,
+                                            uint32_t now);
+int relay_alloc_bind(struct relay_alloc *a, uint16_t num, const union addr *peer, uint32_t now);
+void relay_alloc_schedule(struct relay_alloc *a);
+void relay_alloc_sweep(struct relay_alloc *a, uint32_t now);
+
+/* handlers.c */
+int relay_handle_allocate(struct relay *r, const struct relay_client *c,
+                          const struct stun_msg *m, const char *user, struct stun_builder *b);
+int relay_handle_refresh(struct relay *r, struct relay_alloc *a, const struct stun_msg *m,
+                         struct stun_builder *b);
+int relay_handle_permission(struct relay *r, struct relay_alloc *a, const struct stun_msg *m);
+int relay_handle_channel_bind(struct relay *r, struct relay_alloc *a, const struct stun_msg *m);
+
+#endif

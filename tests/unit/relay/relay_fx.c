@@ -1,0 +1,292 @@
+/* relay_fx.c — a fake network and a virtual clock for relay/ scenarios (#included by tests). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/crypto.h"
+#include "proto/frame.h"
+#include "proto/stun_build.h"
+#include "relay/relay.h"
+#include "tests/lib/check.h"
+
+/* Each test file uses a different part of the fixture. */
+#define FX static __attribute__((unused))
+
+#define FX_EPS 10240
+#define FX_SENT 64
+
+/* One endpoint the relay opened. */
+struct fx_ep {
+    union addr addr;
+    bool open;
+    bool df;
+    struct relay_alloc *owner;
+};
+
+/* What went out, to a peer or to a client. */
+struct fx_packet {
+    int ep; /* index of the endpoint (peer packets) */
+    union addr to;
+    struct relay_client client;
+    bool df;
+    uint8_t buf[2048];
+    size_t len;
+};
+
+struct fx {
+    struct relay_shared sh;
+    struct relay_io io;
+    struct relay *r;
+    uint32_t now;
+    struct fx_ep eps[FX_EPS];
+    int neps;
+    int refuse_opens; /* this many next opens fail with EADDRINUSE */
+    struct fx_packet to_peer[FX_SENT];
+    int npeer;
+    struct fx_packet to_client[FX_SENT];
+    int nclient;
+};
+
+FX void *fx_open(void *ctx, const union addr *a, bool df, struct relay_alloc *owner)
+{
+    struct fx *f = ctx;
+    struct fx_ep *e;
+
+    if (f->refuse_opens > 0) {
+        f->refuse_opens--;
+        errno = EADDRINUSE;
+        return NULL;
+    }
+    if (f->neps == FX_EPS) {
+        errno = EMFILE;
+        return NULL;
+    }
+    e = &f->eps[f->neps++];
+    e->addr = *a;
+    e->open = true;
+    e->df = df;
+    e->owner = owner;
+    return e;
+}
+
+FX void fx_close(void *ctx, void *endpoint)
+{
+    struct fx_ep *e = endpoint;
+
+    (void)ctx;
+    CHECK(e->open);
+    e->open = false;
+}
+
+FX int fx_send_peer(void *ctx, void *endpoint, const union addr *peer, const uint8_t *buf,
+                        size_t len, bool df)
+{
+    struct fx *f = ctx;
+    struct fx_packet *p;
+
+    if (f->npeer == FX_SENT || len > sizeof(p->buf))
+        return -1;
+    p = &f->to_peer[f->npeer++];
+    p->ep = (int)((struct fx_ep *)endpoint - f->eps);
+    p->to = *peer;
+    p->df = df;
+    memcpy(p->buf, buf, len);
+    p->len = len;
+    return 0;
+}
+
+FX int fx_send_client(void *ctx, const struct relay_client *c, const uint8_t *buf,
+                          size_t len)
+{
+    struct fx *f = ctx;
+    struct fx_packet *p;
+
+    if (f->nclient == FX_SENT || len > sizeof(p->buf))
+        return -1;
+    p = &f->to_client[f->nclient++];
+    p->client = *c;
+    memcpy(p->buf, buf, len);
+    p->len = len;
+    return 0;
+}
+
+/* A relay with IPv4 pool 192.0.2.1 and, when v6, IPv6 pool 2001:db8::1, ports lo..hi. */
+FX void fx_init(struct fx *f, bool v6, uint16_t lo, uint16_t hi)
+{
+    memset(f, 0, sizeof(*f));
+    f->now = 1000;
+    addr_parse(&f->sh.addrs[0].ip, "192.0.2.1", 0);
+    relay_ports_new(&f->sh.addrs[0].ports, lo, hi);
+    f->sh.naddrs = 1;
+    if (v6) {
+        addr_parse(&f->sh.addrs[1].ip, "2001:db8::1", 0);
+        relay_ports_new(&f->sh.addrs[1].ports, lo, hi);
+        f->sh.naddrs = 2;
+    }
+    relay_policy_new(&f->sh.policy);
+    relay_reservations_new(&f->sh.reservations, 16);
+    relay_quota_new(&f->sh.quota);
+    f->sh.default_lifetime = 600;
+    f->sh.max_lifetime = 3600;
+    f->sh.permission_lifetime = 300;
+    f->sh.channel_lifetime = 600;
+    f->sh.max_permissions = 8;
+    f->sh.max_channels = 8;
+    f->io = (struct relay_io){.ctx = f, .open_udp = fx_open, .close = fx_close,
+                              .send_peer = fx_send_peer, .send_client = fx_send_client};
+    relay_new(&f->r, &f->sh, &f->io, f->now);
+}
+
+FX void fx_done(struct fx *f)
+{
+    relay_free(f->r);
+    for (int i = 0; i < f->neps; i++)
+        CHECK(!f->eps[i].open); /* every endpoint closed */
+    for (size_t i = 0; i < f->sh.naddrs; i++)
+        relay_ports_free(f->sh.addrs[i].ports);
+    relay_policy_free(f->sh.policy);
+    relay_reservations_free(f->sh.reservations);
+    relay_quota_free(f->sh.quota);
+}
+
+FX void fx_tick(struct fx *f, uint32_t seconds)
+{
+    f->now += seconds;
+    relay_tick(f->r, f->now);
+}
+
+/* A UDP client 5-tuple: 198.51.100.N:port -> 192.0.2.1:3478. */
+FX struct relay_client fx_client(int n, uint16_t port)
+{
+    struct relay_client c = {.transport = RELAY_UDP};
+    char ip[32];
+
+    snprintf(ip, sizeof(ip), "198.51.100.%d", n);
+    addr_parse(&c.remote, ip, port);
+    addr_parse(&c.local, "192.0.2.1", 3478);
+    return c;
+}
+
+/* A request under construction, then decoded, and the answer. */
+struct fx_req {
+    uint8_t buf[1024];
+    struct stun_builder b;
+    struct stun_msg m;
+    uint8_t out[1024];
+    struct stun_builder rb;
+    struct stun_msg resp;
+    int code;
+};
+
+FX void req_start(struct fx_req *q, uint16_t method)
+{
+    uint8_t tid[STUN_TID_LEN];
+
+    crypto_random(tid, sizeof(tid));
+    stun_build_start(&q->b, q->buf, sizeof(q->buf), stun_type(method, STUN_CLASS_REQUEST), tid);
+}
+
+/* An Allocate for UDP with what the caller adds next. */
+FX void req_allocate(struct fx_req *q)
+{
+    req_start(q, STUN_METHOD_ALLOCATE);
+    stun_build_u8(&q->b, STUN_ATTR_REQUESTED_TRANSPORT, STUN_TRANSPORT_UDP);
+}
+
+FX void req_peer(struct fx_req *q, const char *peer)
+{
+    union addr a;
+
+    addr_parse(&a, peer, 5000);
+    stun_build_addr(&q->b, STUN_ATTR_XOR_PEER_ADDRESS, &a);
+}
+
+/* Sends the request as user and decodes the answer; returns its code (0 success). */
+FX int req_send(struct fx *f, struct fx_req *q, const struct relay_client *c,
+                    const char *user)
+{
+    size_t len = 0, rlen = 0;
+
+    if (!CHECK(stun_build_end(&q->b, &len) == 0) ||
+        !CHECK(stun_msg_decode(&q->m, q->buf, len, 0) == STUN_OK))
+        return -1;
+    q->code = relay_request(f->r, c, &q->m, user, f->now, &q->rb, q->out, sizeof(q->out));
+    CHECK(stun_build_end(&q->rb, &rlen) == 0);
+    CHECK(stun_msg_decode(&q->resp, q->out, rlen, 0) == STUN_OK);
+    CHECK_MEM(q->resp.tid, q->m.tid, STUN_TID_LEN);
+    if (q->code == 0) {
+        CHECK_INT(q->resp.cls, STUN_CLASS_SUCCESS);
+    } else {
+        int code = -1;
+        const char *reason;
+        size_t rl;
+        CHECK_INT(q->resp.cls, STUN_CLASS_ERROR);
+        CHECK(stun_msg_get_error(&q->resp, &code, &reason, &rl) == STUN_OK);
+        CHECK_INT(code, q->code);
+    }
+    return q->code;
+}
+
+/* Resends the same request (a retransmission). */
+FX int req_resend(struct fx *f, struct fx_req *q, const struct relay_client *c,
+                      const char *user)
+{
+    size_t rlen = 0;
+
+    q->code = relay_request(f->r, c, &q->m, user, f->now, &q->rb, q->out, sizeof(q->out));
+    CHECK(stun_build_end(&q->rb, &rlen) == 0);
+    CHECK(stun_msg_decode(&q->resp, q->out, rlen, 0) == STUN_OK);
+    return q->code;
+}
+
+/* Allocates for c as user; returns the relayed address. */
+FX union addr fx_allocate(struct fx *f, const struct relay_client *c, const char *user)
+{
+    struct fx_req q;
+    union addr relayed;
+
+    memset(&relayed, 0, sizeof(relayed));
+    req_allocate(&q);
+    if (CHECK_INT(req_send(f, &q, c, user), 0))
+        CHECK(stun_msg_get_addr(&q.resp, STUN_ATTR_XOR_RELAYED_ADDRESS, &relayed) == STUN_OK);
+    return relayed;
+}
+
+FX int fx_permit(struct fx *f, const struct relay_client *c, const char *peer)
+{
+    struct fx_req q;
+
+    req_start(&q, STUN_METHOD_CREATE_PERMISSION);
+    req_peer(&q, peer);
+    return req_send(f, &q, c, "alice");
+}
+
+FX int fx_bind(struct fx *f, const struct relay_client *c, uint16_t num, const char *peer)
+{
+    struct fx_req q;
+
+    req_start(&q, STUN_METHOD_CHANNEL_BIND);
+    stun_build_u16(&q.b, STUN_ATTR_CHANNEL_NUMBER, num);
+    req_peer(&q, peer);
+    return req_send(f, &q, c, "alice");
+}
+
+/* A datagram from peer (IP:port) to allocation a, framed in place like the server does. */
+FX void fx_peer_data(struct fx *f, struct relay_alloc *a, const char *peer,
+                         const char *payload)
+{
+    uint8_t slot[FRAME_HEADROOM + 512 + 4];
+    size_t len = strlen(payload);
+    union addr p;
+
+    addr_parse(&p, peer, 0);
+    memcpy(slot + FRAME_HEADROOM, payload, len);
+    relay_peer_data(f->r, a, &p, slot + FRAME_HEADROOM, len, f->now);
+}
+
+FX uint64_t fx_drops(const struct fx *f, enum relay_drop d)
+{
+    return relay_stats(f->r)->drop[d];
+}
