@@ -111,8 +111,14 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(B)/libtestlib.a $(B)/libturnpike.a
 test-bins: $(B)/turnserver $(UNIT_BIN) $(INTEG_BIN)
 
 # ---- running -------------------------------------------------------------------------------
+# A demo user with a fresh random password each run (never a fixed default one).
 run: $(B)/turnserver
-	./$(B)/turnserver -c etc/turnserver.conf --listening-ip 127.0.0.1 --listening-ip ::1
+	@pass=$$(head -c 18 /dev/urandom | base64 | tr -d '/+='); \
+	echo "demo user: demo, password: $$pass"; \
+	echo "iceServers: [{ urls: ['turn:127.0.0.1:3478?transport=udp'," \
+	     "'turn:127.0.0.1:3478?transport=tcp'], username: 'demo', credential: '$$pass' }]"; \
+	exec ./$(B)/turnserver -c etc/turnserver.conf --listening-ip 127.0.0.1 --listening-ip ::1 \
+	    --user "demo:$$pass"
 
 # `make check`: the plain build and its tests, the same tests under ASan+UBSan, then each
 # fuzz target for FUZZ_SECONDS when clang is present.  Any failure makes the target fail.

@@ -1,4 +1,4 @@
-/* dispatch.h — what a client sent, and the answer: demultiplexing, STUN checks, Binding. */
+/* dispatch.h — what a client sent, and the answer: demultiplexing, STUN checks, routing. */
 #ifndef SERVER_DISPATCH_H
 #define SERVER_DISPATCH_H
 
@@ -6,30 +6,35 @@
 #include <stdint.h>
 
 #include "proto/addr.h"
+#include "proto/stun.h"
+#include "proto/stun_build.h"
+#include "relay/relay.h"
 
 struct worker;
-struct udp_sock;
-struct tcp_conn;
 
-enum transport { TRANSPORT_UDP, TRANSPORT_TCP, TRANSPORT_TLS, TRANSPORT_DTLS };
-
-/* Where a packet came from and how to answer it: the client's address, the local address it
- * was sent to, and the socket (UDP) or connection (streams) it arrived on. */
-struct client_ref {
-    enum transport tp;
-    union addr remote;
-    union addr local;
-    struct udp_sock *udp;
-    struct tcp_conn *conn;
-};
+/* A client is a relay_client (relay/relay.h): its 5-tuple, and as handle the udp_sock (UDP)
+ * or tcp_conn (TCP) it came on. */
 
 /* Handles one packet (a datagram, or one frame of a stream) from a client on worker w:
  * STUN requests are checked and answered, indications taken, ChannelData relayed; anything
  * else is dropped and counted.  buf is only borrowed for the call. */
-void dispatch_packet(struct worker *w, const struct client_ref *c, const uint8_t *buf,
+void dispatch_packet(struct worker *w, const struct relay_client *c, const uint8_t *buf,
                      size_t len);
 
 /* Sends buf[0..len) to client c on the transport it came from.  0 or -1. */
-int dispatch_send(struct worker *w, const struct client_ref *c, const void *buf, size_t len);
+int dispatch_send(struct worker *w, const struct relay_client *c, const void *buf, size_t len);
+
+/* Finishes an answer to req built in b: SOFTWARE when configured, FINGERPRINT when the request
+ * had one or --fingerprint asks, then sends it and counts its code (0 for success).  An
+ * answer longer than limit is not sent (no amplification); returns -1 then, else 0. */
+int dispatch_finish(struct worker *w, const struct relay_client *c, const struct stun_msg *req,
+                    struct stun_builder *b, size_t limit, int code);
+
+/* An error answer to req with code and reason (NULL: the RFC's phrase), finished as above. */
+void dispatch_error(struct worker *w, const struct relay_client *c, const struct stun_msg *req,
+                    int code, const char *reason, size_t limit);
+
+/* Room for any answer the server builds. */
+#define DISPATCH_REPLY_MAX 1024
 
 #endif

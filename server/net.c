@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +33,8 @@ static int setopt(int fd, int level, int name, int v)
  * the v6-only flag so that a wildcard :: does not also grab IPv4. */
 static int prepare(int fd, const union addr *a, unsigned flags)
 {
-    if (setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0)
+    /* A relay port is ours alone: with SO_REUSEADDR another UDP socket could share it. */
+    if (!(flags & NET_RELAY) && setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0)
         return -1;
     if ((flags & NET_REUSEPORT) && setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) < 0)
         return -1;
@@ -55,9 +57,10 @@ int net_udp_socket(const union addr *a, unsigned flags, char *err, size_t errlen
         if (r < 0)
             return fail(fd, "configure", "UDP", a, err, errlen);
     }
-    /* Large kernel buffers absorb bursts while a worker is busy; failure only costs burst room. */
-    (void)setopt(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20);
-    (void)setopt(fd, SOL_SOCKET, SO_SNDBUF, 4 << 20);
+    /* Large kernel buffers absorb bursts while a worker is busy; failure only costs burst room.
+     * A relay endpoint carries one allocation's traffic: a smaller buffer does. */
+    (void)setopt(fd, SOL_SOCKET, SO_RCVBUF, (flags & NET_RELAY) ? 256 << 10 : 4 << 20);
+    (void)setopt(fd, SOL_SOCKET, SO_SNDBUF, (flags & NET_RELAY) ? 256 << 10 : 4 << 20);
     if (bind(fd, &a->sa, addr_len(a)) < 0)
         return fail(fd, "bind", "UDP", a, err, errlen);
     return fd;
@@ -120,4 +123,35 @@ size_t net_pktinfo_put(void *ctl, size_t cap, const union addr *src)
         return CMSG_SPACE(sizeof(pi));
     }
     return 0;
+}
+
+size_t net_local_addrs(union addr *out, size_t max)
+{
+    static const int families[] = {AF_INET, AF_INET6};
+    struct ifaddrs *list, *i;
+    size_t n = 0;
+
+    if (getifaddrs(&list) < 0)
+        return 0;
+    for (size_t f = 0; f < 2; f++) {
+        for (i = list; i && n < max; i = i->ifa_next) {
+            union addr a;
+            bool dup = false;
+            if (i->ifa_addr == NULL || i->ifa_addr->sa_family != families[f])
+                continue;
+            memset(&a, 0, sizeof(a));
+            memcpy(&a, i->ifa_addr, families[f] == AF_INET ? sizeof(a.sin) : sizeof(a.sin6));
+            if (families[f] == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&a.sin6.sin6_addr))
+                continue;
+            addr_set_port(&a, 0);
+            if (families[f] == AF_INET6)
+                a.sin6.sin6_scope_id = 0;
+            for (size_t k = 0; k < n; k++)
+                dup |= addr_ip_equal(&out[k], &a);
+            if (!dup)
+                out[n++] = a;
+        }
+    }
+    freeifaddrs(list);
+    return n;
 }

@@ -11,6 +11,7 @@
 enum {
     NET_REUSEPORT = 1u << 0, /* SO_REUSEPORT: one socket per worker on the same address */
     NET_PKTINFO = 1u << 1,   /* ask for the destination address of each datagram */
+    NET_RELAY = 1u << 2,     /* a relay endpoint: no address reuse, modest buffers */
 };
 
 /* Opens a non-blocking, close-on-exec UDP socket bound to a (IPv6 sockets are IPv6-only, so
@@ -29,6 +30,10 @@ bool net_pktinfo_get(const struct msghdr *msg, uint16_t port, union addr *out);
 /* Writes into ctl (capacity cap) a control message making a datagram leave from src's IP, and
  * returns its length (0 when src is not IPv4/IPv6). */
 size_t net_pktinfo_put(void *ctl, size_t cap, const union addr *src);
+
+/* Writes up to max of this host's interface addresses (port 0) into out, IPv4 then IPv6,
+ * without IPv6 link-local ones (they need a scope to be used).  Returns how many. */
+size_t net_local_addrs(union addr *out, size_t max);
 
 /* Room a control buffer needs for net_pktinfo_get/put. */
 #define NET_PKTINFO_SPACE 64

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/shared.h"
 #include "server/stats.h"
 #include "server/worker.h"
 
@@ -17,6 +18,7 @@ struct server {
     const struct config *cfg;
     union addr listen[WORKER_MAX_LISTEN];
     size_t nlisten;
+    struct shared *shared;
     int nworkers;
     struct worker **workers;
     struct event_base *base;
@@ -60,13 +62,17 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
+    struct server *s = arg;
+    char err[512];
+
     (void)sig;
     (void)what;
-    (void)arg;
     if (log_reopen() < 0)
         log_error("SIGHUP: cannot reopen the log file: %s", strerror(errno));
+    if (shared_reload(s->shared, err, sizeof(err)) < 0)
+        log_error("SIGHUP: userdb not reloaded, the old users stay: %s", err);
     else
-        log_info("SIGHUP: log file reopened");
+        log_info("SIGHUP: log file reopened%s", s->cfg->userdb ? ", userdb reloaded" : "");
 }
 
 static int add_signals(struct server *s)
@@ -99,8 +105,11 @@ int server_new(struct server **out, const struct config *cfg, char *err, size_t 
         snprintf(err, errlen, "cannot install signal handlers");
         goto fail;
     }
+    if (shared_new(&s->shared, cfg, s->listen, s->nlisten, err, errlen) < 0)
+        goto fail;
     for (int i = 0; i < s->nworkers; i++)
-        if (worker_new(&s->workers[i], cfg, i, s->listen, s->nlisten, err, errlen) < 0)
+        if (worker_new(&s->workers[i], shared_view(s->shared), i, s->listen, s->nlisten, err,
+                       errlen) < 0)
             goto fail;
     *out = s;
     return 0;
@@ -147,6 +156,7 @@ int server_run(struct server *s)
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc == 0) {
+        shared_log(s->shared);
         log_listening(s);
         event_base_dispatch(s->base);
     }
@@ -192,6 +202,7 @@ void server_free(struct server *s)
     for (int i = 0; s->workers && i < s->nworkers; i++)
         worker_free(s->workers[i]);
     free(s->workers);
+    shared_free(s->shared);
     if (s->sig_term)
         event_free(s->sig_term);
     if (s->sig_int)

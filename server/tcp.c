@@ -49,8 +49,14 @@ static void close_with(struct tcp_conn *c, enum stats_conn why)
 
 void tcp_conn_close(struct tcp_conn *c)
 {
+    struct relay_client ref;
+
     if (c == NULL)
         return;
+    /* RFC 8656 §3.1: an allocation made over a stream dies with the stream. */
+    ref = (struct relay_client){
+        .transport = RELAY_TCP, .remote = c->remote, .local = c->local, .handle = c};
+    relay_client_gone(c->w->relay, &ref);
     LIST_REMOVE(c, link);
     c->w->nconns--;
     bufferevent_free(c->bev);
@@ -85,8 +91,8 @@ static bool read_frames(struct tcp_conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    struct client_ref ref = {.tp = TRANSPORT_TCP, .remote = c->remote, .local = c->local,
-                             .conn = c};
+    struct relay_client ref = {.transport = RELAY_TCP, .remote = c->remote, .local = c->local,
+                               .handle = c};
 
     for (;;) {
         size_t avail = evbuffer_get_length(in);

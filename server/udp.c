@@ -15,7 +15,7 @@
 #include "server/worker.h"
 
 /* Receive slots keep room before the datagram so a relay can frame a payload in place. */
-#define UDP_HEADROOM 64
+#define UDP_HEADROOM UDP_RX_HEADROOM
 #define UDP_SLOT (UDP_HEADROOM + UDP_MAX_DATAGRAM + 4)
 /* Receive batches per readiness event before yielding to the other sockets of the loop. */
 #define UDP_ROUNDS 8
@@ -153,16 +153,63 @@ int udp_sock_send(struct udp_sock *s, const union addr *dst, const union addr *s
     return 0;
 }
 
+int udp_rx_recv(struct udp_rx *rx, int fd, bool pktinfo)
+{
+    int n;
+
+    for (int i = 0; i < UDP_BATCH; i++) {
+        struct msghdr *h = &rx->msgs[i].msg_hdr;
+        h->msg_namelen = sizeof(rx->from[i]);
+        h->msg_control = pktinfo ? rx->ctl[i].buf : NULL;
+        h->msg_controllen = pktinfo ? sizeof(rx->ctl[i].buf) : 0;
+        h->msg_flags = 0;
+        rx->iov[i].iov_len = UDP_MAX_DATAGRAM;
+    }
+    n = recvmmsg(fd, rx->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            log_debug("udp receive: %s", strerror(errno));
+        return 0;
+    }
+    return n;
+}
+
+uint8_t *udp_rx_data(struct udp_rx *rx, int i)
+{
+    return rx->data[i] + UDP_HEADROOM;
+}
+
+size_t udp_rx_len(const struct udp_rx *rx, int i)
+{
+    return rx->msgs[i].msg_len;
+}
+
+const union addr *udp_rx_from(const struct udp_rx *rx, int i)
+{
+    return &rx->from[i];
+}
+
+bool udp_rx_truncated(const struct udp_rx *rx, int i)
+{
+    return (rx->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+}
+
+void udp_flush_all(struct worker *w)
+{
+    for (size_t k = 0; k < w->nudp; k++)
+        if (w->udp[k]->out.n > 0)
+            flush(w->udp[k]);
+}
+
 static void receive_one(struct udp_sock *s, struct udp_rx *rx, int i)
 {
-    struct msghdr *h = &rx->msgs[i].msg_hdr;
-    size_t len = rx->msgs[i].msg_len;
+    size_t len = udp_rx_len(rx, i);
     struct stats *st = &s->w->stats;
-    struct client_ref c = {.tp = TRANSPORT_UDP, .udp = s};
+    struct relay_client c = {.transport = RELAY_UDP, .handle = s};
 
     STATS_INC(st->rx_packets);
     STATS_ADD(st->rx_bytes, len);
-    if (h->msg_flags & MSG_TRUNC) {
+    if (udp_rx_truncated(rx, i)) {
         STATS_INC(st->drop[DROP_OVERSIZE]);
         return;
     }
@@ -171,9 +218,10 @@ static void receive_one(struct udp_sock *s, struct udp_rx *rx, int i)
         return;
     }
     c.remote = rx->from[i];
-    if (!s->wildcard || !net_pktinfo_get(h, addr_port(&s->local), &c.local))
+    if (!s->wildcard ||
+        !net_pktinfo_get(&rx->msgs[i].msg_hdr, addr_port(&s->local), &c.local))
         c.local = s->local;
-    dispatch_packet(s->w, &c, rx->data[i] + UDP_HEADROOM, len);
+    dispatch_packet(s->w, &c, udp_rx_data(rx, i), len);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -183,27 +231,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
     (void)what;
     for (int round = 0; round < UDP_ROUNDS; round++) {
-        int n;
+        int n = udp_rx_recv(rx, fd, s->wildcard);
 
-        for (int i = 0; i < UDP_BATCH; i++) {
-            struct msghdr *h = &rx->msgs[i].msg_hdr;
-            h->msg_namelen = sizeof(rx->from[i]);
-            h->msg_control = s->wildcard ? rx->ctl[i].buf : NULL;
-            h->msg_controllen = s->wildcard ? sizeof(rx->ctl[i].buf) : 0;
-            h->msg_flags = 0;
-            rx->iov[i].iov_len = UDP_MAX_DATAGRAM;
-        }
-        n = recvmmsg(fd, rx->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR)
-                log_debug("udp receive: %s", strerror(errno));
-            break;
-        }
         for (int i = 0; i < n; i++)
             receive_one(s, rx, i);
-        for (size_t k = 0; k < s->w->nudp; k++)
-            if (s->w->udp[k]->out.n > 0)
-                flush(s->w->udp[k]);
+        udp_flush_all(s->w);
         if (n < UDP_BATCH)
             break;
     }

@@ -2,7 +2,9 @@
 #ifndef SERVER_UDP_H
 #define SERVER_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto/addr.h"
 
@@ -15,10 +17,26 @@ struct udp_rx;
 #define UDP_BATCH 32
 #define UDP_MAX_DATAGRAM 4096
 
-/* The receive batch (buffers for UDP_BATCH datagrams), one per worker, shared by its sockets:
- * a worker runs one callback at a time. */
+/* The receive batch (buffers for UDP_BATCH datagrams), one per worker, shared by its
+ * listeners and relay endpoints: a worker runs one callback at a time. */
 int udp_rx_new(struct udp_rx **out);
 void udp_rx_free(struct udp_rx *rx);
+
+/* Receives up to UDP_BATCH datagrams from fd into rx (with their destination addresses when
+ * pktinfo).  Returns how many, 0 when none was waiting. */
+int udp_rx_recv(struct udp_rx *rx, int fd, bool pktinfo);
+
+/* Datagram i of the last batch: its bytes (UDP_RX_HEADROOM writable bytes before them and 4
+ * after, for framing in place), length, source, and whether it was cut (larger than
+ * UDP_MAX_DATAGRAM). */
+#define UDP_RX_HEADROOM 64
+uint8_t *udp_rx_data(struct udp_rx *rx, int i);
+size_t udp_rx_len(const struct udp_rx *rx, int i);
+const union addr *udp_rx_from(const struct udp_rx *rx, int i);
+bool udp_rx_truncated(const struct udp_rx *rx, int i);
+
+/* Sends what worker w's listeners have queued (at the end of any receive batch). */
+void udp_flush_all(struct worker *w);
 
 /* Opens worker w's SO_REUSEPORT socket on a and starts reading it in w's loop.  A wildcard
  * address (0.0.0.0, ::) asks for each datagram's destination, so that answers leave from the

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "server/log.h"
+#include "server/peer.h"
 #include "server/tcp.h"
 #include "server/udp.h"
 
@@ -30,20 +32,46 @@ static int open_listeners(struct worker *w, const union addr *listen, size_t n, 
     return 0;
 }
 
-int worker_new(struct worker **out, const struct config *cfg, int id, const union addr *listen,
-               size_t n, char *err, size_t errlen)
+uint32_t worker_now(const struct worker *w)
 {
+    struct timespec ts;
+
+    (void)w;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint32_t)ts.tv_sec;
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+
+    (void)fd;
+    (void)what;
+    relay_tick(w->relay, worker_now(w));
+}
+
+int worker_new(struct worker **out, const struct worker_shared *sh, int id,
+               const union addr *listen, size_t n, char *err, size_t errlen)
+{
+    const struct timeval second = {.tv_sec = 1};
     struct worker *w = calloc(1, sizeof(*w));
 
     if (w == NULL)
         goto nomem;
     w->id = id;
-    w->cfg = cfg;
+    w->shared = sh;
+    w->cfg = sh->cfg;
     LIST_INIT(&w->conns);
     w->base = event_base_new();
     if (w->base == NULL)
         goto nomem;
     if (udp_rx_new(&w->rx) < 0)
+        goto nomem;
+    peer_io_init(&w->io, w);
+    if (relay_new(&w->relay, sh->relay, &w->io, worker_now(w)) < 0)
+        goto nomem;
+    w->tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
+    if (w->tick == NULL || event_add(w->tick, &second) < 0)
         goto nomem;
     if (open_listeners(w, listen, n, err, errlen) < 0)
         goto fail;
@@ -99,6 +127,10 @@ void worker_free(struct worker *w)
         return;
     while ((c = LIST_FIRST(&w->conns)) != NULL)
         tcp_conn_close(c);
+    /* After the connections (whose allocations go with them), before the sockets. */
+    relay_free(w->relay);
+    if (w->tick)
+        event_free(w->tick);
     for (size_t i = 0; i < w->ntcp; i++)
         tcp_listener_close(w->tcp[i]);
     for (size_t i = 0; i < w->nudp; i++)

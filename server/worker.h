@@ -7,9 +7,12 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
+#include "relay/relay.h"
 #include "server/config.h"
 #include "server/stats.h"
 
+struct auth;
+struct event;
 struct event_base;
 struct server;
 struct udp_sock;
@@ -21,13 +24,22 @@ struct tcp_conn;
 
 LIST_HEAD(tcp_conn_list, tcp_conn);
 
+/* What every worker reads and nobody changes while they run (set up by server.c). */
+struct worker_shared {
+    const struct config *cfg;
+    const struct auth *auth;           /* NULL with --no-auth */
+    const struct relay_shared *relay;
+};
+
 /* Everything a worker owns.  Only the worker's own thread touches it while it runs, except
  * `stats` (read by anyone with atomic loads) and the stop request (event_base_loopbreak is
  * thread-safe).  The server module and the transports in server/ read the fields directly. */
 struct worker {
     int id;
     const struct config *cfg;
+    const struct worker_shared *shared;
     struct event_base *base;
+    struct event *tick;                       /* 1 s: relay timers */
     pthread_t thread;
     bool started;
 
@@ -39,6 +51,9 @@ struct worker {
     struct tcp_conn_list conns;
     size_t nconns;
 
+    struct relay *relay;                      /* this worker's allocations */
+    struct relay_io io;                       /* relay/'s view of our sockets */
+
     struct stats stats;
 };
 
@@ -46,8 +61,12 @@ struct worker {
  * on each of the n listening addresses (as --no-udp/--no-tcp allow).  Sockets are opened here,
  * in the calling thread, so a bind error is reported before any thread starts.  Returns 0, or
  * -1 with the reason in err. */
-int worker_new(struct worker **out, const struct config *cfg, int id, const union addr *listen,
-               size_t n, char *err, size_t errlen);
+int worker_new(struct worker **out, const struct worker_shared *sh, int id,
+               const union addr *listen, size_t n, char *err, size_t errlen);
+
+/* The worker clock for relay/: whole seconds of CLOCK_MONOTONIC, the same for every worker
+ * (reservations are redeemed across workers). */
+uint32_t worker_now(const struct worker *w);
 
 /* Starts the worker's thread running its loop.  0 or -1 (errno). */
 int worker_start(struct worker *w);

@@ -1,0 +1,14 @@
+/* peer.h — relay endpoints: the UDP sockets of allocations, facing the peers. */
+#ifndef SERVER_PEER_H
+#define SERVER_PEER_H
+
+#include "relay/relay.h"
+
+struct worker;
+
+/* Fills io with worker w's implementation of relay/'s network: endpoints are UDP sockets in
+ * w's loop, whose datagrams are read in batches and handed to relay_peer_data(); answers to
+ * clients go out through the listener they came in on. */
+void peer_io_init(struct relay_io *io, struct worker *w);
+
+#endif

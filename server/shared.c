@@ -1,0 +1,242 @@
+/* shared.c — the state every worker shares, built from the configuration: auth and relay. */
+#include "server/shared.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "proto/crypto.h"
+#include "server/log.h"
+#include "server/net.h"
+
+/* Ceilings per allocation: a WebRTC client needs a handful of each; these only stop abuse. */
+#define MAX_PERMISSIONS 256
+#define MAX_CHANNELS 256
+#define MAX_RESERVATIONS 4096
+
+struct shared {
+    const struct config *cfg;
+    struct worker_shared view;
+    struct auth auth;
+    struct relay_shared relay;
+};
+
+static int fail(char *err, size_t errlen, const char *what)
+{
+    snprintf(err, errlen, "%s", what);
+    return -1;
+}
+
+static int setup_auth(struct shared *s, char *err, size_t errlen)
+{
+    const struct config *cfg = s->cfg;
+    struct auth *a = &s->auth;
+    char why[256];
+
+    if (cfg->no_auth)
+        return 0;
+    if (auth_store_new(&a->store, cfg->realm) < 0)
+        return fail(err, errlen, "out of memory");
+    for (size_t i = 0; i < cfg->nusers; i++) {
+        if (auth_store_add_user(a->store, cfg->users[i], why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "--user: %s", why);
+            return -1;
+        }
+    }
+    if (cfg->userdb && auth_store_load_file(a->store, cfg->userdb, err, errlen) < 0)
+        return -1;
+    if (cfg->use_auth_secret) {
+        for (size_t i = 0; i < cfg->nsecrets; i++)
+            if (auth_store_add_secret(a->store, cfg->secrets[i]) < 0)
+                return fail(err, errlen, "out of memory");
+        auth_store_set_rest_separator(a->store, cfg->rest_separator);
+    }
+    a->realm = cfg->realm;
+    a->nonce_lifetime = (uint32_t)cfg->stale_nonce;
+    a->sha256 = true;
+    if (crypto_random(a->nonce_secret, sizeof(a->nonce_secret)) < 0)
+        return fail(err, errlen, "no random numbers for the nonce secret");
+    s->view.auth = a;
+    return 0;
+}
+
+/* The relay IPs: --relay-ip, else the listening IPs, else (wildcard) every local address. */
+static size_t relay_ips(const struct config *cfg, const union addr *listen, size_t n,
+                        union addr *out, size_t max)
+{
+    size_t k = 0;
+
+    if (cfg->nrelay) {
+        for (size_t i = 0; i < cfg->nrelay && k < max; i++)
+            out[k++] = cfg->relay[i];
+        return k;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (addr_is_any(&listen[i]))
+            return net_local_addrs(out, max);
+    for (size_t i = 0; i < n && k < max; i++) {
+        out[k] = listen[i];
+        addr_set_port(&out[k++], 0);
+    }
+    return k;
+}
+
+/* The --external-ip that applies to relay IP ip: the one naming it, else one for its whole
+ * family. */
+static void external_of(const struct config *cfg, struct relay_addr *ra)
+{
+    ra->external.sa.sa_family = AF_UNSPEC;
+    for (size_t i = 0; i < cfg->nexternal; i++) {
+        const struct config_external *x = &cfg->external[i];
+        if (x->private_ip.sa.sa_family == AF_UNSPEC &&
+            x->public_ip.sa.sa_family == ra->ip.sa.sa_family &&
+            ra->external.sa.sa_family == AF_UNSPEC)
+            ra->external = x->public_ip;
+        if (addr_ip_equal(&x->private_ip, &ra->ip)) {
+            ra->external = x->public_ip;
+            return;
+        }
+    }
+}
+
+static int setup_policy(struct shared *s, const union addr *listen, size_t n, char *err,
+                        size_t errlen)
+{
+    const struct config *cfg = s->cfg;
+    struct relay_shared *r = &s->relay;
+    union addr locals[CONFIG_MAX_ADDRS];
+    size_t nlocal;
+
+    if (relay_policy_new(&r->policy) < 0)
+        return fail(err, errlen, "out of memory");
+    for (size_t i = 0; i < cfg->nallowed_peers; i++)
+        if (relay_policy_allow(r->policy, cfg->allowed_peers[i], err, errlen) < 0)
+            return -1;
+    for (size_t i = 0; i < cfg->ndenied_peers; i++)
+        if (relay_policy_deny(r->policy, cfg->denied_peers[i], err, errlen) < 0)
+            return -1;
+    relay_policy_allow_loopback(r->policy, cfg->allow_loopback_peers);
+    /* Our own listening addresses are never peers; with a wildcard, that is every local
+     * address at the listening port. */
+    nlocal = net_local_addrs(locals, CONFIG_MAX_ADDRS);
+    for (size_t i = 0; i < n; i++) {
+        if (!addr_is_any(&listen[i])) {
+            relay_policy_add_listener(r->policy, &listen[i]);
+            continue;
+        }
+        for (size_t k = 0; k < nlocal; k++) {
+            union addr a = locals[k];
+            if (a.sa.sa_family != listen[i].sa.sa_family)
+                continue;
+            addr_set_port(&a, addr_port(&listen[i]));
+            relay_policy_add_listener(r->policy, &a);
+        }
+    }
+    for (size_t i = 0; i < r->naddrs; i++)
+        relay_policy_add_relay_ip(r->policy, &r->addrs[i].ip, cfg->min_port, cfg->max_port);
+    return 0;
+}
+
+static int setup_relay(struct shared *s, const union addr *listen, size_t n, char *err,
+                       size_t errlen)
+{
+    const struct config *cfg = s->cfg;
+    struct relay_shared *r = &s->relay;
+    union addr ips[RELAY_MAX_ADDRS];
+    size_t nips = relay_ips(cfg, listen, n, ips, RELAY_MAX_ADDRS);
+
+    for (size_t i = 0; i < nips; i++) {
+        struct relay_addr *ra = &r->addrs[r->naddrs];
+        ra->ip = ips[i];
+        external_of(cfg, ra);
+        if (relay_ports_new(&ra->ports, cfg->min_port, cfg->max_port) < 0)
+            return fail(err, errlen, "out of memory");
+        r->naddrs++;
+    }
+    if (r->naddrs == 0)
+        return fail(err, errlen, "no relay address: give --relay-ip");
+    if (relay_reservations_new(&r->reservations, MAX_RESERVATIONS) < 0 ||
+        relay_quota_new(&r->quota) < 0)
+        return fail(err, errlen, "out of memory");
+    r->default_lifetime = 600;
+    r->max_lifetime = (uint32_t)cfg->max_allocate_lifetime;
+    r->permission_lifetime = 300;
+    r->channel_lifetime = 600;
+    r->user_quota = (uint32_t)cfg->user_quota;
+    r->total_quota = (uint32_t)cfg->total_quota;
+    r->max_permissions = MAX_PERMISSIONS;
+    r->max_channels = MAX_CHANNELS;
+    return setup_policy(s, listen, n, err, errlen);
+}
+
+int shared_new(struct shared **out, const struct config *cfg, const union addr *listen,
+               size_t n, char *err, size_t errlen)
+{
+    struct shared *s = calloc(1, sizeof(*s));
+
+    if (s == NULL)
+        return fail(err, errlen, "out of memory");
+    s->cfg = cfg;
+    s->view.cfg = cfg;
+    s->view.relay = &s->relay;
+    if (setup_auth(s, err, errlen) < 0 || setup_relay(s, listen, n, err, errlen) < 0) {
+        shared_free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+const struct worker_shared *shared_view(const struct shared *s)
+{
+    return &s->view;
+}
+
+int shared_reload(struct shared *s, char *err, size_t errlen)
+{
+    if (s->auth.store == NULL || s->cfg->userdb == NULL)
+        return 0;
+    return auth_store_load_file(s->auth.store, s->cfg->userdb, err, errlen);
+}
+
+void shared_log(const struct shared *s)
+{
+    const struct config *cfg = s->cfg;
+    char line[1024];
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->relay.naddrs && n < sizeof(line) - 2 * ADDR_STRLEN - 8; i++) {
+        char a[ADDR_STRLEN], x[ADDR_STRLEN];
+        const struct relay_addr *ra = &s->relay.addrs[i];
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", i ? " " : "",
+                              addr_format_ip(&ra->ip, a, sizeof(a)));
+        if (ra->external.sa.sa_family != AF_UNSPEC)
+            n += (size_t)snprintf(line + n, sizeof(line) - n, "(as %s)",
+                                  addr_format_ip(&ra->external, x, sizeof(x)));
+    }
+    log_info("relay addresses %s, ports %u-%u", line, cfg->min_port, cfg->max_port);
+    if (cfg->no_auth)
+        log_warn("--no-auth: THIS IS AN OPEN RELAY. Anyone who reaches this server can relay "
+                 "traffic through it. Use it only on a closed network.");
+    else if (cfg->nusers == 0 && cfg->userdb == NULL && cfg->nsecrets == 0)
+        log_warn("no user, userdb or REST secret is configured: every Allocate gets 401");
+    else
+        log_info("long-term credentials, realm '%s': %zu users%s%s", cfg->realm, cfg->nusers,
+                 cfg->userdb ? " + userdb" : "", cfg->use_auth_secret ? " + REST secrets" : "");
+    if (cfg->allow_loopback_peers)
+        log_warn("--allow-loopback-peers: clients may relay to this host's loopback addresses");
+}
+
+void shared_free(struct shared *s)
+{
+    if (s == NULL)
+        return;
+    auth_store_free(s->auth.store);
+    for (size_t i = 0; i < s->relay.naddrs; i++)
+        relay_ports_free(s->relay.addrs[i].ports);
+    relay_policy_free(s->relay.policy);
+    relay_reservations_free(s->relay.reservations);
+    relay_quota_free(s->relay.quota);
+    free(s);
+}

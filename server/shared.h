@@ -1,0 +1,30 @@
+/* shared.h — the state every worker shares, built from the configuration: auth and relay. */
+#ifndef SERVER_SHARED_H
+#define SERVER_SHARED_H
+
+#include <stddef.h>
+
+#include "server/worker.h"
+
+struct shared;
+
+/* Builds the credential store (users, --userdb, REST secrets), the nonce secret, the relay
+ * addresses with their port pools and --external-ip mappings, the peer policy (defaults,
+ * operator ranges, our own listening and relay addresses), reservations and quotas.  listen
+ * holds the n resolved listening addresses (with port).  cfg is borrowed.  Returns 0, or -1
+ * with the reason in err. */
+int shared_new(struct shared **out, const struct config *cfg, const union addr *listen,
+               size_t n, char *err, size_t errlen);
+
+/* What the workers read. */
+const struct worker_shared *shared_view(const struct shared *s);
+
+/* SIGHUP: rereads --userdb.  On failure the old users stay and err says why.  0 or -1. */
+int shared_reload(struct shared *s, char *err, size_t errlen);
+
+/* Logs what the relay will use (addresses, port range, authentication). */
+void shared_log(const struct shared *s);
+
+void shared_free(struct shared *s);
+
+#endif

@@ -1,0 +1,62 @@
+/* turn.c — a TURN request's way through the server: authentication, relay/, signed answer. */
+#include "server/turn.h"
+
+#include <time.h>
+
+#include "auth/auth.h"
+#include "server/dispatch.h"
+#include "server/log.h"
+#include "server/worker.h"
+
+/* Authenticates m.  Returns 0 with r filled, or -1 after answering the error (401 and 438
+ * carry a fresh challenge; none of these answers is signed, as no key is agreed). */
+static int authenticate(struct worker *w, const struct relay_client *c,
+                        const struct stun_msg *m, uint32_t wall, struct auth_req *r)
+{
+    const struct auth *a = w->shared->auth;
+    struct auth_key keys[AUTH_MAX_KEYS];
+    uint8_t out[DISPATCH_REPLY_MAX];
+    struct stun_builder b;
+    int n;
+
+    if (auth_begin(a, m, &c->remote, wall, r) == 0) {
+        n = auth_store_lookup(a->store, (const uint8_t *)r->user, r->user_len, wall, keys,
+                              AUTH_MAX_KEYS);
+        if (auth_finish(a, m, keys, n < 0 ? 0 : (size_t)n, r) == 0)
+            return 0;
+    }
+    if (r->code == 401 && m->integrity >= 0 && log_enabled(LOG_LVL_DEBUG)) {
+        char addr[ADDR_STRLEN];
+        log_debug("%s: %s refused for user '%s'", addr_format(&c->remote, addr, sizeof(addr)),
+                  stun_method_name(m->method), r->user);
+    }
+    stun_build_response(&b, out, sizeof(out), m, STUN_CLASS_ERROR);
+    stun_build_error(&b, r->code, r->reason);
+    if (r->challenge)
+        auth_challenge(a, &b, &c->remote, wall);
+    dispatch_finish(w, c, m, &b, DISPATCH_REPLY_MAX, r->code);
+    return -1;
+}
+
+void turn_request(struct worker *w, const struct relay_client *c, struct stun_msg *m)
+{
+    uint8_t out[DISPATCH_REPLY_MAX];
+    struct stun_builder b;
+    struct auth_req r = {0};
+    uint32_t wall = (uint32_t)time(NULL);
+    int code;
+
+    if (w->shared->auth && authenticate(w, c, m, wall, &r) < 0)
+        return;
+    if (m->nunknown > 0) {
+        stun_build_response(&b, out, sizeof(out), m, STUN_CLASS_ERROR);
+        stun_build_error(&b, 420, NULL);
+        stun_build_unknown(&b, m->unknown, m->nunknown);
+        code = 420;
+    } else {
+        code = relay_request(w->relay, c, m, r.user, worker_now(w), &b, out, sizeof(out));
+    }
+    if (w->shared->auth)
+        auth_sign(&r, &b);
+    dispatch_finish(w, c, m, &b, DISPATCH_REPLY_MAX, code);
+}
