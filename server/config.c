@@ -263,6 +263,39 @@ static int config_load_file(struct config *cfg, const char *path, const char *fl
     return rc;
 }
 
+/* ---- checks across options ------------------------------------------------------------------ */
+
+/* Copies into key how the user wrote option o for the value in force: as the command line
+ * last gave it ("--max-port"), else by its name ("max-port": the file's key, or the default). */
+static void config_key_written(const struct config_opt *o, int argc, char **argv, char *key,
+                               size_t cap)
+{
+    struct config_src quiet = {0}; /* the first pass has already checked the command line */
+    struct config_arg a;
+
+    snprintf(key, cap, "%s", o->name);
+    for (int i = 1; i < argc;) {
+        if (config_arg_next(&a, argc, argv, &i, &quiet) < 0)
+            return;
+        if (a.opt == o)
+            snprintf(key, cap, "%s", a.key);
+    }
+}
+
+/* What no single option can check, once the defaults, the file and the command line are in. */
+static int config_check(const struct config *cfg, int argc, char **argv,
+                        const struct config_src *src)
+{
+    char min[48], max[48];
+
+    if (cfg->min_port > cfg->max_port) {
+        config_key_written(config_opt_long("min-port", 8), argc, argv, min, sizeof min);
+        config_key_written(config_opt_long("max-port", 8), argc, argv, max, sizeof max);
+        return config_fail(src, "%s %u is above %s %u", min, cfg->min_port, max, cfg->max_port);
+    }
+    return 0;
+}
+
 /* ---- loading -------------------------------------------------------------------------------- */
 
 static int config_defaults(struct config *cfg, const struct config_src *err)
@@ -298,7 +331,7 @@ int config_load(struct config *cfg, int argc, char **argv, FILE *out, char *err,
     if (!pre.nofile && config_load_file(cfg, pre.file ? pre.file : CONFIG_DEFAULT_FILE,
                                         pre.file ? "-c" : NULL, &src) < 0)
         goto fail;
-    if (config_apply_args(cfg, argc, argv, &src) < 0)
+    if (config_apply_args(cfg, argc, argv, &src) < 0 || config_check(cfg, argc, argv, &src) < 0)
         goto fail;
     return 0;
 
@@ -309,8 +342,7 @@ fail:
 
 void config_free(struct config *cfg)
 {
-    free(cfg->realm);
-    free(cfg->pidfile);
-    free(cfg->log_file);
+    for (size_t i = 0; i < config_nopts; i++)
+        config_opt_free(&config_opts[i], cfg);
     memset(cfg, 0, sizeof *cfg);
 }

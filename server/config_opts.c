@@ -8,12 +8,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include "relay/policy.h"
+
 #define FIELD(f)      .off = offsetof(struct config, f)
 #define LIST(f, n)    .off = offsetof(struct config, f), .count_off = offsetof(struct config, n)
 #define RANGE(lo, hi) .min = (lo), .max = (hi)
 
 #define HELP_WIDTH 100 /* columns */
 #define HELP_COL   40  /* where the help text starts */
+
+#define USER_NAME_MAX 508 /* bytes: USERNAME holds fewer than 509 (RFC 8489 section 14.3) */
+
+static int check_user(const char *value, const struct config_src *src);
+static int check_allowed_peer(const char *value, const struct config_src *src);
+static int check_denied_peer(const char *value, const struct config_src *src);
 
 /* Ordered as --help and etc/turnserver.conf show them.  Letters and long names follow coturn
  * wherever turnpike has the same option, so that a coturn config file mostly just works. */
@@ -55,6 +63,71 @@ const struct config_opt config_opts[] = {
     {.name = "no-stun-backward-compatibility", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_STUN,
      FIELD(no_stun_3489),
      .help = "Ignore RFC 3489 Binding requests (those without the magic cookie)."},
+
+    /* authentication */
+    {.name = "no-auth", .letter = 'z', .kind = CONFIG_FLAG, .group = CONFIG_GROUP_AUTH,
+     FIELD(no_auth),
+     .help = "Relay for anyone, asking no credentials: an open relay, to be kept off the "
+             "Internet."},
+    {.name = "lt-cred-mech", .letter = 'a', .kind = CONFIG_FLAG, .group = CONFIG_GROUP_AUTH,
+     FIELD(lt_cred_mech),
+     .help = "Accepted for coturn config files: long-term credentials are on unless --no-auth "
+             "is given."},
+    {.name = "user", .letter = 'u', .kind = CONFIG_STRINGS, .group = CONFIG_GROUP_AUTH,
+     LIST(users, nusers), .arg = "NAME:PASSWORD", .check = check_user,
+     .help = "A user of the long-term credentials, as NAME:PASSWORD, or NAME:0xKEY with the "
+             "key in 32 (MD5) or 64 (SHA-256) hex digits; repeatable."},
+    {.name = "userdb", .letter = 'b', .kind = CONFIG_STRING, .group = CONFIG_GROUP_AUTH,
+     FIELD(userdb), .arg = "FILE",
+     .help = "Read more users from FILE, a text file of lines written as for --user "
+             "(turnpike's own format, not coturn's SQLite database); read again on SIGHUP."},
+    {.name = "use-auth-secret", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_AUTH,
+     FIELD(use_auth_secret),
+     .help = "Accept TURN REST API credentials: user names that carry their expiry time, "
+             "with a password derived from a shared secret."},
+    {.name = "static-auth-secret", .kind = CONFIG_STRINGS, .group = CONFIG_GROUP_AUTH,
+     LIST(secrets, nsecrets), .arg = "SECRET",
+     .help = "A shared secret of the TURN REST API; repeatable, so that a new secret can be "
+             "rolled out before the old one is dropped."},
+    {.name = "rest-api-separator", .kind = CONFIG_CHAR, .group = CONFIG_GROUP_AUTH,
+     FIELD(rest_separator), .arg = "CHAR", .def = ":",
+     .help = "The character between the expiry time and the user name in a TURN REST API "
+             "user name."},
+    {.name = "stale-nonce", .kind = CONFIG_INT, .group = CONFIG_GROUP_AUTH,
+     FIELD(stale_nonce), RANGE(30, 86400), .arg = "SECONDS", .def = "600",
+     .help = "How long a nonce stays good; then the client is told 438 (Stale Nonce) and "
+             "takes a new one."},
+    {.name = "user-quota", .kind = CONFIG_INT, .group = CONFIG_GROUP_AUTH, FIELD(user_quota),
+     RANGE(0, 1000000), .arg = "N", .def = "0",
+     .help = "Most allocations one user may hold at once; 0 for no limit."},
+    {.name = "total-quota", .kind = CONFIG_INT, .group = CONFIG_GROUP_AUTH, FIELD(total_quota),
+     RANGE(0, 10000000), .arg = "N", .def = "0",
+     .help = "Most allocations the server holds at once; 0 for no limit."},
+
+    /* allocations */
+    {.name = "max-allocate-lifetime", .kind = CONFIG_INT, .group = CONFIG_GROUP_ALLOC,
+     FIELD(max_allocate_lifetime), RANGE(60, 86400), .arg = "SECONDS", .def = "3600",
+     .help = "Longest lifetime granted to an allocation; a client asking for more gets this."},
+    {.name = "min-port", .kind = CONFIG_PORT, .group = CONFIG_GROUP_ALLOC, FIELD(min_port),
+     RANGE(1024, 65535), .arg = "PORT", .def = "49152",
+     .help = "Lowest port of relayed transport addresses."},
+    {.name = "max-port", .kind = CONFIG_PORT, .group = CONFIG_GROUP_ALLOC, FIELD(max_port),
+     RANGE(1024, 65535), .arg = "PORT", .def = "65535",
+     .help = "Highest port of relayed transport addresses; not below --min-port."},
+    {.name = "allowed-peer-ip", .kind = CONFIG_STRINGS, .group = CONFIG_GROUP_ALLOC,
+     LIST(allowed_peers, nallowed_peers), .arg = "RANGE", .check = check_allowed_peer,
+     .help = "Let clients relay to the peers in RANGE (an IP, A-B or IP/N), even where a "
+             "default or --denied-peer-ip denies them; repeatable."},
+    {.name = "denied-peer-ip", .kind = CONFIG_STRINGS, .group = CONFIG_GROUP_ALLOC,
+     LIST(denied_peers, ndenied_peers), .arg = "RANGE", .check = check_denied_peer,
+     .help = "Do not relay to the peers in RANGE (an IP, A-B or IP/N), besides the loopback, "
+             "private, link-local and multicast ranges denied by default; repeatable."},
+    {.name = "allow-loopback-peers", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_ALLOC,
+     FIELD(allow_loopback_peers),
+     .help = "Let clients relay to 127.0.0.0/8 and ::1, for tests and single-host set-ups."},
+    {.name = "no-multicast-peers", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_ALLOC,
+     FIELD(no_multicast_peers),
+     .help = "Accepted for coturn config files: multicast peers are always denied."},
 
     /* process */
     {.name = "relay-threads", .letter = 'm', .kind = CONFIG_INT, .group = CONFIG_GROUP_PROCESS,
@@ -98,6 +171,8 @@ static const char *const group_titles[CONFIG_NGROUPS] = {
     [CONFIG_GROUP_LISTEN] = "Listeners",
     [CONFIG_GROUP_RELAY] = "Relay addresses",
     [CONFIG_GROUP_STUN] = "STUN",
+    [CONFIG_GROUP_AUTH] = "Authentication",
+    [CONFIG_GROUP_ALLOC] = "Allocations",
     [CONFIG_GROUP_PROCESS] = "Process",
     [CONFIG_GROUP_TCP] = "TCP client connections",
 };
@@ -266,6 +341,40 @@ static int add_addr(const struct config_opt *o, struct config *cfg, const char *
     return 0;
 }
 
+/* Appends a copy of value.  The array holds a power of two of slots, so it is full, and grows
+ * to twice that, exactly when the count is 0 or a power of two. */
+static int add_string(const struct config_opt *o, struct config *cfg, const char *value,
+                      const struct config_src *src)
+{
+    char ***list = field(cfg, o->off);
+    size_t *n = field(cfg, o->count_off);
+    char *copy = strdup(value);
+
+    if (!copy)
+        return config_fail(src, "out of memory");
+    if ((*n & (*n - 1)) == 0) {
+        char **grown = realloc(*list, (*n ? 2 * *n : 1) * sizeof **list);
+
+        if (!grown) {
+            free(copy);
+            return config_fail(src, "out of memory");
+        }
+        *list = grown;
+    }
+    (*list)[(*n)++] = copy;
+    return 0;
+}
+
+/* One printable ASCII character, not a space: a separator inside a user name. */
+static int set_char(const struct config_opt *o, struct config *cfg, const char *value,
+                    const struct config_src *src)
+{
+    if (value[1] != '\0' || value[0] <= ' ' || value[0] > '~')
+        return config_fail(src, "'%s' is not one printable ASCII character", value);
+    *(char *)field(cfg, o->off) = value[0];
+    return 0;
+}
+
 /* PUBLIC[/PRIVATE]; an IPv6 literal holds no '/', so the first one splits the two. */
 static int add_external(const struct config_opt *o, struct config *cfg, const char *value,
                         const struct config_src *src)
@@ -312,6 +421,8 @@ int config_opt_set(const struct config_opt *o, struct config *cfg, const char *v
     }
     if (!value || !*value)
         return config_fail(src, "missing value");
+    if (o->check && o->check(value, src) < 0)
+        return CONFIG_ERR;
     switch (o->kind) {
     case CONFIG_PORT:
     case CONFIG_INT:
@@ -319,6 +430,10 @@ int config_opt_set(const struct config_opt *o, struct config *cfg, const char *v
         return set_number(o, cfg, value, src);
     case CONFIG_STRING:
         return set_string(o, cfg, value, src);
+    case CONFIG_STRINGS:
+        return add_string(o, cfg, value, src);
+    case CONFIG_CHAR:
+        return set_char(o, cfg, value, src);
     case CONFIG_ADDRS:
         return add_addr(o, cfg, value, src);
     case CONFIG_EXTERNAL:
@@ -326,6 +441,84 @@ int config_opt_set(const struct config_opt *o, struct config *cfg, const char *v
     default:
         return config_fail(src, "cannot be set");
     }
+}
+
+void config_opt_free(const struct config_opt *o, struct config *cfg)
+{
+    if (o->kind == CONFIG_STRING) {
+        char **slot = field(cfg, o->off);
+
+        free(*slot);
+        *slot = NULL;
+    } else if (o->kind == CONFIG_STRINGS) {
+        char ***list = field(cfg, o->off);
+        size_t *n = field(cfg, o->count_off);
+
+        for (size_t i = 0; i < *n; i++)
+            free((*list)[i]);
+        free(*list);
+        *list = NULL;
+        *n = 0;
+    }
+}
+
+/* ---- checks beyond the kind ----------------------------------------------------------------- */
+
+/* NAME:PASSWORD or NAME:0xKEY, split at the first ':'.  The messages name the user but never
+ * repeat a password or a key, since they end up in logs. */
+static int check_user(const char *value, const struct config_src *src)
+{
+    const char *colon = strchr(value, ':');
+    const char *pass, *key;
+    int name_len;
+
+    if (!colon)
+        return config_fail(src, "no ':' between the user name and the password");
+    if (colon == value)
+        return config_fail(src, "empty user name");
+    if (colon - value > USER_NAME_MAX)
+        return config_fail(src, "user name longer than %d bytes", USER_NAME_MAX);
+    name_len = (int)(colon - value);
+    pass = colon + 1;
+    if (*pass == '\0')
+        return config_fail(src, "user '%.*s': empty password", name_len, value);
+    if (strncmp(pass, "0x", 2) != 0)
+        return 0;
+    /* A key, as turnadmin -k prints it: MD5 (16 bytes) or SHA-256 (32 bytes) in hex. */
+    key = pass + 2;
+    if ((strlen(key) != 32 && strlen(key) != 64) ||
+        strspn(key, "0123456789abcdefABCDEF") != strlen(key))
+        return config_fail(src,
+                           "user '%.*s': the key after 0x must be 32 (MD5) or 64 (SHA-256) "
+                           "hex digits",
+                           name_len, value);
+    return 0;
+}
+
+/* Adds range to a policy made for the purpose, only to have relay/policy.c judge it, so that
+ * a range the server would refuse at start-up is refused here with the file line or flag. */
+static int check_peer_range(const char *value, const struct config_src *src,
+                            int (*add)(struct relay_policy *, const char *, char *, size_t))
+{
+    struct relay_policy *scratch;
+    char why[1024];
+    int rc;
+
+    if (relay_policy_new(&scratch) < 0)
+        return config_fail(src, "out of memory");
+    rc = add(scratch, value, why, sizeof why);
+    relay_policy_free(scratch);
+    return rc < 0 ? config_fail(src, "%s", why) : 0;
+}
+
+static int check_allowed_peer(const char *value, const struct config_src *src)
+{
+    return check_peer_range(value, src, relay_policy_allow);
+}
+
+static int check_denied_peer(const char *value, const struct config_src *src)
+{
+    return check_peer_range(value, src, relay_policy_deny);
 }
 
 /* ---- --help --------------------------------------------------------------------------------- */
@@ -378,6 +571,8 @@ static void help_row(FILE *out, const struct config_opt *o)
 
     if (o->kind == CONFIG_PORT || o->kind == CONFIG_INT || o->kind == CONFIG_SIZE)
         snprintf(tail, sizeof tail, "Default: %s (%lld..%lld).", o->def, o->min, o->max);
+    else if (o->kind == CONFIG_CHAR)
+        snprintf(tail, sizeof tail, "Default: '%s'.", o->def);
     else if (o->def)
         snprintf(tail, sizeof tail, "Default: %s.", o->def);
 

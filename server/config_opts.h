@@ -16,6 +16,8 @@ enum config_kind {
     CONFIG_INT,      /* int in min..max */
     CONFIG_SIZE,     /* size_t in min..max */
     CONFIG_STRING,   /* char *, owned; at most max characters when max > 0 */
+    CONFIG_STRINGS,  /* char ** at off, its size_t count at count_off: a repeatable string */
+    CONFIG_CHAR,     /* char: exactly one printable ASCII character */
     CONFIG_ADDRS,    /* union addr[CONFIG_MAX_ADDRS] at off, its size_t count at count_off */
     CONFIG_EXTERNAL, /* struct config_external[CONFIG_MAX_ADDRS] at off, count at count_off */
     CONFIG_FILE,     /* -c FILE: command line only, handled by config.c */
@@ -29,28 +31,12 @@ enum config_group {
     CONFIG_GROUP_LISTEN,
     CONFIG_GROUP_RELAY,
     CONFIG_GROUP_STUN,
+    CONFIG_GROUP_AUTH,
+    CONFIG_GROUP_ALLOC,
     CONFIG_GROUP_PROCESS,
     CONFIG_GROUP_TCP,
     CONFIG_NGROUPS,
 };
-
-/* One option: the same row serves the config file, the command line and --help. */
-struct config_opt {
-    const char *name; /* long name and config-file key; NULL for -c and -n */
-    char letter;      /* short option letter, or 0 */
-    enum config_kind kind;
-    enum config_group group;
-    size_t off;         /* offsetof(struct config, field) */
-    size_t count_off;   /* address lists: offsetof the size_t count */
-    long long min, max; /* integers: the accepted range; strings: max characters */
-    int level;          /* CONFIG_LEVEL: the value stored */
-    const char *arg;    /* argument name in --help, NULL for flags */
-    const char *def;    /* default as text, parsed by config_opt_set(); NULL = none/off */
-    const char *help;   /* one sentence for --help */
-};
-
-extern const struct config_opt config_opts[];
-extern const size_t config_nopts;
 
 /* Where a value came from, for error messages, and the caller's error buffer. */
 struct config_src {
@@ -60,6 +46,27 @@ struct config_src {
     char *err;
     size_t errlen;
 };
+
+/* One option: the same row serves the config file, the command line and --help. */
+struct config_opt {
+    const char *name; /* long name and config-file key; NULL for -c and -n */
+    char letter;      /* short option letter, or 0 */
+    enum config_kind kind;
+    enum config_group group;
+    size_t off;         /* offsetof(struct config, field) */
+    size_t count_off;   /* lists: offsetof the size_t count */
+    long long min, max; /* integers: the accepted range; strings: max characters */
+    int level;          /* CONFIG_LEVEL: the value stored */
+    const char *arg;    /* argument name in --help, NULL for flags */
+    const char *def;    /* default as text, parsed by config_opt_set(); NULL = none/off */
+    const char *help;   /* one sentence for --help */
+    /* Checks a value beyond what its kind does (a user line, a peer range) before it is
+     * stored: 0, or CONFIG_ERR with the message written through config_fail(src, ...). */
+    int (*check)(const char *value, const struct config_src *src);
+};
+
+extern const struct config_opt config_opts[];
+extern const size_t config_nopts;
 
 /* Writes "FILE:LINE: KEY: message" (the parts src has) into src->err and returns CONFIG_ERR. */
 int config_fail(const struct config_src *src, const char *fmt, ...)
@@ -81,6 +88,10 @@ bool config_opt_cmdline_only(const struct config_opt *o);
  * through config_fail(src, ...) and returns CONFIG_ERR, leaving cfg as it was. */
 int config_opt_set(const struct config_opt *o, struct config *cfg, const char *value,
                    const struct config_src *src);
+
+/* Frees what config_opt_set() allocated for o in cfg (strings and string lists) and zeroes the
+ * fields, so that it may be called again. */
+void config_opt_free(const struct config_opt *o, struct config *cfg);
 
 /* Prints the usage: every option by group, with its argument, default and help, wrapped at
  * 100 columns. */
