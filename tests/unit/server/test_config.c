@@ -1,156 +1,5 @@
 /* test_config.c — config_load(): defaults, file and command-line syntax, precedence, errors. */
-#include "server/config.h"
-
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "server/config_opts.h"
-#include "tests/lib/check.h"
-
-#define MAX_ARGS (2 * CONFIG_MAX_ADDRS + 8)
-
-/* One config_load() run: a temporary config file (when given), the outcome and the message. */
-struct fx {
-    struct config cfg;
-    char path[64]; /* the temporary file, "" when none */
-    char err[1024];
-    int rc;
-};
-
-/* Writes len bytes into a new temporary file whose name goes into path. */
-static void tmp_write(char *path, size_t cap, const void *text, size_t len)
-{
-    int fd;
-
-    snprintf(path, cap, "/tmp/turnpike-config-XXXXXX");
-    fd = mkstemp(path);
-    if (!CHECK(fd >= 0))
-        return;
-    CHECK(write(fd, text, len) == (ssize_t)len);
-    close(fd);
-}
-
-/* Runs config_load() on args (NULL-terminated), after "-c TMPFILE" holding conf, or after
- * "-n" when conf is NULL. */
-static int fx_loadv(struct fx *f, const char *conf, const char *const *args)
-{
-    char *argv[MAX_ARGS + 4];
-    int argc = 0;
-
-    memset(f, 0, sizeof *f);
-    argv[argc++] = "turnserver";
-    if (conf) {
-        tmp_write(f->path, sizeof f->path, conf, strlen(conf));
-        argv[argc++] = "-c";
-        argv[argc++] = f->path;
-    } else {
-        argv[argc++] = "-n";
-    }
-    for (; *args && argc < MAX_ARGS + 3; args++)
-        argv[argc++] = (char *)*args;
-    argv[argc] = NULL;
-    f->rc = config_load(&f->cfg, argc, argv, stdout, f->err, sizeof f->err);
-    return f->rc;
-}
-
-static int __attribute__((sentinel)) fx_load(struct fx *f, const char *conf, ...)
-{
-    const char *args[MAX_ARGS + 1];
-    int n = 0;
-    va_list ap;
-
-    va_start(ap, conf);
-    while (n < MAX_ARGS && (args[n] = va_arg(ap, const char *)) != NULL)
-        n++;
-    va_end(ap);
-    args[n] = NULL;
-    return fx_loadv(f, conf, args);
-}
-
-static void fx_done(struct fx *f)
-{
-    config_free(&f->cfg);
-    if (f->path[0])
-        unlink(f->path);
-}
-
-/* "192.0.2.1,2001:db8::1" */
-static void dump_addrs(FILE *m, const union addr *a, size_t n)
-{
-    char ip[ADDR_STRLEN];
-
-    for (size_t i = 0; i < n; i++)
-        fprintf(m, "%s%s", i ? "," : "", addr_format_ip(&a[i], ip, sizeof ip));
-}
-
-/* Every field of cfg but file, one "name=value" line each, in a malloc'ed string: two configs
- * are equal when their dumps are. */
-static char *dump(const struct config *c)
-{
-    char *buf = NULL, pub[ADDR_STRLEN], priv[ADDR_STRLEN];
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-
-    fprintf(m, "listen=");
-    dump_addrs(m, c->listen, c->nlisten);
-    fprintf(m, "\nlisten_port=%u\nno_udp=%d\nno_tcp=%d\nrelay=", c->listen_port, c->no_udp,
-            c->no_tcp);
-    dump_addrs(m, c->relay, c->nrelay);
-    fprintf(m, "\nexternal=");
-    for (size_t i = 0; i < c->nexternal; i++)
-        fprintf(m, "%s%s/%s", i ? "," : "",
-                addr_format_ip(&c->external[i].public_ip, pub, sizeof pub),
-                addr_format_ip(&c->external[i].private_ip, priv, sizeof priv));
-    fprintf(m, "\nrealm=%s\nthreads=%d\npidfile=%s\nlog_file=%s\nverbose=%d\n",
-            c->realm ? c->realm : "(null)", c->threads, c->pidfile ? c->pidfile : "(null)",
-            c->log_file ? c->log_file : "(null)", c->verbose);
-    fprintf(m, "fingerprint=%d\nsoftware_attribute=%d\nno_stun_3489=%d\n", c->fingerprint,
-            c->software_attribute, c->no_stun_3489);
-    fprintf(m, "tcp_idle_timeout=%d\ntcp_max_buffer=%zu\ntcp_max_conns=%d\n", c->tcp_idle_timeout,
-            c->tcp_max_buffer, c->tcp_max_conns);
-    fclose(m);
-    return buf;
-}
-
-/* The dump of the defaults with the lines given ("realm=x\nlisten_port=1\n") put in place of
- * the lines of the same names. */
-static char *dump_defaults_with(const char *lines)
-{
-    struct fx f;
-    char *base, *out;
-
-    fx_load(&f, NULL, NULL);
-    base = dump(&f.cfg);
-    fx_done(&f);
-    out = malloc(strlen(base) + strlen(lines) + 1);
-    out[0] = '\0';
-    for (char *line = strtok(base, "\n"); line; line = strtok(NULL, "\n")) {
-        size_t key = strcspn(line, "=") + 1;
-        const char *repl = lines;
-
-        while (*repl && strncmp(repl, line, key) != 0)
-            repl = strchr(repl, '\n') ? strchr(repl, '\n') + 1 : "";
-        strncat(out, *repl ? repl : line, *repl ? strcspn(repl, "\n") : strlen(line));
-        strcat(out, "\n");
-    }
-    free(base);
-    return out;
-}
-
-/* Checks that f loaded and differs from the defaults in the lines given. */
-#define CHECK_LOADED(f, lines)                                                                     \
-    do {                                                                                           \
-        char *want_ = dump_defaults_with(lines), *got_ = dump(&(f)->cfg);                          \
-        CHECK_INT((f)->rc, 0);                                                                     \
-        CHECK_STR((f)->err, "");                                                                   \
-        CHECK_STR(got_, want_);                                                                    \
-        free(want_);                                                                               \
-        free(got_);                                                                                \
-    } while (0)
+#include "tests/unit/server/config_fx.c"
 
 static void test_defaults(void)
 {
@@ -214,6 +63,61 @@ static const struct opt_case {
      {"--no-stun-backward-compatibility"},
      {NULL},
      "no_stun_3489=1"},
+    {"no-auth", {"--no-auth"}, {"-z"}, "no_auth=1"},
+    {"lt-cred-mech", {"--lt-cred-mech"}, {"-a"}, "lt_cred_mech=1"},
+    {"user=alice:s3cr:et",
+     {"--user", "alice:s3cr:et"},
+     {"-u", "alice:s3cr:et"},
+     "users=alice:s3cr:et"},
+    {"user=bob:0x0123456789abcdef0123456789ABCDEF",
+     {"--user", "bob:0x0123456789abcdef0123456789ABCDEF"},
+     {"-u", "bob:0x0123456789abcdef0123456789ABCDEF"},
+     "users=bob:0x0123456789abcdef0123456789ABCDEF"},
+    {"user=carol:0x00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF",
+     {"--user", "carol:0x00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"},
+     {"-u", "carol:0x00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"},
+     "users=carol:0x00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"},
+    {"userdb=/etc/turnpike/users.txt",
+     {"--userdb", "/etc/turnpike/users.txt"},
+     {"-b", "/etc/turnpike/users.txt"},
+     "userdb=/etc/turnpike/users.txt"},
+    {"use-auth-secret", {"--use-auth-secret"}, {NULL}, "use_auth_secret=1"},
+    {"static-auth-secret=north wind",
+     {"--static-auth-secret", "north wind"},
+     {NULL},
+     "secrets=north wind"},
+    {"rest-api-separator=/", {"--rest-api-separator", "/"}, {NULL}, "rest_separator=/"},
+    {"stale-nonce=30", {"--stale-nonce", "30"}, {NULL}, "stale_nonce=30"},
+    {"user-quota=1000000", {"--user-quota", "1000000"}, {NULL}, "user_quota=1000000"},
+    {"total-quota=10000000", {"--total-quota", "10000000"}, {NULL}, "total_quota=10000000"},
+    {"max-allocate-lifetime=60",
+     {"--max-allocate-lifetime", "60"},
+     {NULL},
+     "max_allocate_lifetime=60"},
+    {"min-port=1024", {"--min-port", "1024"}, {NULL}, "min_port=1024"},
+    {"max-port=49152", {"--max-port", "49152"}, {NULL}, "max_port=49152"},
+    {"allowed-peer-ip=10.1.2.3",
+     {"--allowed-peer-ip", "10.1.2.3"},
+     {NULL},
+     "allowed_peers=10.1.2.3"},
+    {"allowed-peer-ip=10.0.0.0-10.0.0.255",
+     {"--allowed-peer-ip", "10.0.0.0-10.0.0.255"},
+     {NULL},
+     "allowed_peers=10.0.0.0-10.0.0.255"},
+    {"allowed-peer-ip=fd00::/8",
+     {"--allowed-peer-ip", "fd00::/8"},
+     {NULL},
+     "allowed_peers=fd00::/8"},
+    {"denied-peer-ip=203.0.113.0/24",
+     {"--denied-peer-ip", "203.0.113.0/24"},
+     {NULL},
+     "denied_peers=203.0.113.0/24"},
+    {"denied-peer-ip=2001:db8::1-2001:db8::ff",
+     {"--denied-peer-ip", "2001:db8::1-2001:db8::ff"},
+     {NULL},
+     "denied_peers=2001:db8::1-2001:db8::ff"},
+    {"allow-loopback-peers", {"--allow-loopback-peers"}, {NULL}, "allow_loopback_peers=1"},
+    {"no-multicast-peers", {"--no-multicast-peers"}, {NULL}, "no_multicast_peers=1"},
     {"relay-threads=4", {"--relay-threads", "4"}, {"-m", "4"}, "threads=4"},
     {"log-file=syslog", {"--log-file", "syslog"}, {"-l", "syslog"}, "log_file=syslog"},
     {"verbose", {"--verbose"}, {"-v"}, "verbose=1"},
@@ -423,12 +327,8 @@ static void test_default_file(void)
     config_free(&cfg);
 }
 
-/* A failed load: the exact message (a leading ':' stands for "TMPFILE:"), and cfg freed. */
-static const struct err_case {
-    const char *conf; /* NULL: -n */
-    const char *args[6];
-    const char *want;
-} err_cases[] = {
+/* Failed loads: the exact message (a leading ':' stands for "TMPFILE:"), and cfg freed. */
+static const struct err_case err_cases[] = {
     {"listen-port=3478\n", {NULL}, ":1: unknown option 'listen-port'"},
     {"# comment\nlistening-port=abc\n",
      {NULL},
@@ -505,27 +405,7 @@ static const struct err_case {
 
 static void test_errors(void)
 {
-    for (size_t i = 0; i < sizeof err_cases / sizeof err_cases[0]; i++) {
-        const struct err_case *t = &err_cases[i];
-        char want[512];
-        struct fx f;
-        int rc;
-
-        /* -c without a file of ours: run it without the -n that fx_loadv adds. */
-        if (!t->conf && strcmp(t->args[0], "-c") == 0) {
-            char *argv[] = {"turnserver", (char *)t->args[0], (char *)t->args[1], NULL};
-
-            memset(&f, 0, sizeof f);
-            rc = config_load(&f.cfg, 3, argv, stdout, f.err, sizeof f.err);
-        } else {
-            rc = fx_loadv(&f, t->conf, t->args);
-        }
-        snprintf(want, sizeof want, "%s%s", t->want[0] == ':' ? f.path : "", t->want);
-        CHECK_INT(rc, CONFIG_ERR);
-        CHECK_STR(f.err, want);
-        CHECK(f.cfg.realm == NULL && f.cfg.log_file == NULL);
-        fx_done(&f);
-    }
+    fx_check_errors(err_cases, sizeof err_cases / sizeof err_cases[0]);
 }
 
 static void test_c_and_n(void)
@@ -697,10 +577,13 @@ static void test_help(void)
     CHECK(strstr(out, "\nListeners:\n  -L, --listening-ip IP") != NULL);
     CHECK(strstr(out, "\nRelay addresses:\n") != NULL);
     CHECK(strstr(out, "\nSTUN:\n") != NULL);
+    CHECK(strstr(out, "\nAuthentication:\n  -z, --no-auth ") != NULL);
+    CHECK(strstr(out, "\nAllocations:\n      --max-allocate-lifetime SECONDS") != NULL);
     CHECK(strstr(out, "\nProcess:\n") != NULL);
     CHECK(strstr(out, "\nTCP client connections:\n") != NULL);
     CHECK(strstr(out, "Default: 3478 (1..65535).") != NULL);
     CHECK(strstr(out, "Default: turnpike.") != NULL);
+    CHECK(strstr(out, "Default: ':'.") != NULL);
     for (line = out; *line; line += strcspn(line, "\n") + 1)
         CHECK(strcspn(line, "\n") <= 100);
     free(out);
