@@ -15,7 +15,8 @@ enum {
                                        (EVEN-PORT with the R bit: port+1 is reserved) */
 };
 
-/* A pool of the ports min..max (inclusive, 1 <= min <= max).  Returns 0 or -1 (no memory). */
+/* A pool of the ports min..max (inclusive, 1 <= min <= max).  Returns 0, or -1 (no memory, or
+ * min and max outside that order). */
 int relay_ports_new(struct relay_ports **out, uint16_t min, uint16_t max);
 void relay_ports_free(struct relay_ports *p);
 
