@@ -26,13 +26,19 @@ void wheel_free(struct wheel *w);
  * it if it was armed.  O(1). */
 void wheel_add(struct wheel *w, struct wheel_timer *t, uint32_t expires);
 
-/* Disarms t if armed.  O(1). */
-void wheel_del(struct wheel_timer *t);
+/* Disarms t if armed (on w: a timer is armed on one wheel at a time).  O(1).  The wheel is
+ * an argument so that wheel_count() stays exact without a pointer back in every timer. */
+void wheel_del(struct wheel *w, struct wheel_timer *t);
 
 static inline bool wheel_armed(const struct wheel_timer *t) { return t->pprev != 0; }
 
 /* Moves the clock to now and calls fire(t, arg) for every timer that expired, each once and
- * disarmed before the call (fire may re-arm it, free it, or arm/disarm other timers). */
+ * disarmed before the call (fire may re-arm it, free it, or arm/disarm other timers, but not
+ * advance the wheel).  Order: first the timers armed for a time already passed, then the
+ * others by expiry, in no set order within one second; over a jump of 4096 s or more, slot by
+ * slot instead (expiry modulo 4096, from the old time on).  A timer that fire arms for a time
+ * not after the second being run waits for the next advance.  O(seconds crossed, at most
+ * 4096, + timers fired + timers over 4096 s ahead found in the slots crossed). */
 void wheel_advance(struct wheel *w, uint32_t now, void (*fire)(struct wheel_timer *t, void *arg),
                    void *arg);
 
