@@ -80,8 +80,7 @@ struct alloc_req {
     uint8_t token[RELAY_TOKEN_LEN];
 };
 
-static int check_allocate(const struct relay_shared *sh, const struct stun_msg *m,
-                          struct alloc_req *q)
+static int check_allocate(struct relay *r, const struct stun_msg *m, struct alloc_req *q)
 {
     const uint8_t *v;
     uint8_t proto, fam, extra;
@@ -90,7 +89,7 @@ static int check_allocate(const struct relay_shared *sh, const struct stun_msg *
 
     memset(q, 0, sizeof(*q));
     if (stun_msg_get_u8(m, STUN_ATTR_REQUESTED_TRANSPORT, &proto) != STUN_OK)
-        return 400;
+        return relay_fail(r, 400, "REQUESTED-TRANSPORT missing");
     if (proto != STUN_TRANSPORT_UDP)
         return 442;
     has_fam = stun_msg_get_u8(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, &fam) == STUN_OK;
@@ -101,22 +100,21 @@ static int check_allocate(const struct relay_shared *sh, const struct stun_msg *
     }
     if (stun_msg_get_bytes(m, STUN_ATTR_RESERVATION_TOKEN, &v, &len) == STUN_OK) {
         if (q->even || has_fam || has_extra)
-            return 400;
+            return relay_fail(r, 400, "RESERVATION-TOKEN with EVEN-PORT or a family");
         q->has_token = true;
         memcpy(q->token, v, RELAY_TOKEN_LEN);
     }
     if (has_fam && has_extra)
-        return 400;
+        return relay_fail(r, 400, "REQUESTED- and ADDITIONAL-ADDRESS-FAMILY together");
     if (has_fam && fam != STUN_FAMILY_IPV4 && fam != STUN_FAMILY_IPV6)
         return 440;
     if (q->reserve && has_extra)
-        return 400;
+        return relay_fail(r, 400, "EVEN-PORT reservation with a dual allocation");
     if (has_extra && extra != STUN_FAMILY_IPV6)
-        return 400;
+        return relay_fail(r, 400, "ADDITIONAL-ADDRESS-FAMILY must be IPv6");
     q->dual = has_extra;
     q->family[RELAY_EP_V4] = !has_fam || fam == STUN_FAMILY_IPV4 || has_extra;
     q->family[RELAY_EP_V6] = (has_fam && fam == STUN_FAMILY_IPV6) || has_extra;
-    (void)sh;
     return 0;
 }
 
@@ -207,9 +205,9 @@ int relay_handle_allocate(struct relay *r, const struct relay_client *c,
             allocate_success(r, a, b);
             return 0;
         }
-        return 437;
+        return relay_fail(r, 437, "An allocation exists on this 5-tuple");
     }
-    code = check_allocate(sh, m, &q);
+    code = check_allocate(r, m, &q);
     if (code)
         return code;
     if (relay_quota_take(sh->quota, user, sh->user_quota, sh->total_quota) < 0)
@@ -281,7 +279,7 @@ static int check_peer(struct relay *r, struct relay_alloc *a, const union addr *
     if (relay_alloc_ep_for(a, peer) == NULL)
         return 443;
     if (!relay_policy_allows(r->sh->policy, peer))
-        return 403;
+        return relay_fail(r, 403, "Peer address not allowed");
     return 0;
 }
 
@@ -292,7 +290,7 @@ int relay_handle_permission(struct relay *r, struct relay_alloc *a, const struct
     int code;
 
     if (at == NULL)
-        return 400;
+        return relay_fail(r, 400, "XOR-PEER-ADDRESS missing");
     /* RFC 8656 §10.2: every address is checked before any permission is installed. */
     for (const struct stun_attr *p = at; p; p = stun_msg_next(m, p)) {
         stun_addr_decode(stun_msg_value(m, p), p->len, 1, m->tid, &peer);
@@ -318,9 +316,9 @@ int relay_handle_channel_bind(struct relay *r, struct relay_alloc *a, const stru
 
     if (stun_msg_get_u16(m, STUN_ATTR_CHANNEL_NUMBER, &num) != STUN_OK ||
         stun_msg_get_addr(m, STUN_ATTR_XOR_PEER_ADDRESS, &peer) != STUN_OK)
-        return 400;
+        return relay_fail(r, 400, "CHANNEL-NUMBER or XOR-PEER-ADDRESS missing");
     if (num < FRAME_CHANNEL_MIN || num > FRAME_CHANNEL_MAX)
-        return 400;
+        return relay_fail(r, 400, "Channel number outside 0x4000-0x4FFF");
     code = check_peer(r, a, &peer);
     if (code)
         return code;
@@ -328,10 +326,10 @@ int relay_handle_channel_bind(struct relay *r, struct relay_alloc *a, const stru
      * is a conflict while the binding lasts. */
     ch = relay_alloc_chan_by_num(a, num, r->now);
     if (ch && !addr_equal(&ch->peer, &peer))
-        return 400;
+        return relay_fail(r, 400, "Channel bound to another peer");
     ch = relay_alloc_chan_by_peer(a, &peer, r->now);
     if (ch && ch->num != num)
-        return 400;
+        return relay_fail(r, 400, "Peer bound to another channel");
     if (relay_alloc_bind(a, num, &peer, r->now) < 0)
         return 508;
     relay_alloc_schedule(a);

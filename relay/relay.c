@@ -175,6 +175,7 @@ int relay_request(struct relay *r, const struct relay_client *c, const struct st
     int code;
 
     r->now = now;
+    r->reason = NULL;
     stun_build_response(b, buf, cap, m, STUN_CLASS_SUCCESS);
     if (m->method == STUN_METHOD_ALLOCATE) {
         code = relay_handle_allocate(r, c, m, user, b);
@@ -187,12 +188,12 @@ int relay_request(struct relay *r, const struct relay_client *c, const struct st
             stun_build_u32(b, STUN_ATTR_LIFETIME, 0);
             return 0;
         }
-        code = 437;
+        code = relay_fail(r, 437, "No allocation on this 5-tuple");
         goto out;
     }
     /* RFC 8656 §5: every request on an allocation uses the credentials that created it. */
     if (strcmp(a->user, user) != 0) {
-        code = 441;
+        code = relay_fail(r, 441, "The allocation belongs to another user");
         goto out;
     }
     switch (m->method) {
@@ -212,7 +213,7 @@ int relay_request(struct relay *r, const struct relay_client *c, const struct st
 out:
     if (code != 0) {
         stun_build_response(b, buf, cap, m, STUN_CLASS_ERROR);
-        stun_build_error(b, code, NULL);
+        stun_build_error(b, code, r->reason);
     }
     return code;
 }
@@ -367,4 +368,9 @@ void relay_client_gone(struct relay *r, const struct relay_client *c)
 const struct relay_stats *relay_stats(const struct relay *r)
 {
     return &r->stats;
+}
+
+const char *relay_reason(const struct relay *r)
+{
+    return r->reason ? r->reason : "";
 }

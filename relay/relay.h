@@ -143,6 +143,9 @@ void relay_client_gone(struct relay *r, const struct relay_client *c);
 /* The allocation on a 5-tuple, or NULL. */
 struct relay_alloc *relay_find(struct relay *r, const struct relay_client *c);
 
+/* The reason phrase of the last error relay_request() answered ("" for the RFC's phrase). */
+const char *relay_reason(const struct relay *r);
+
 /* Counters of this relay. */
 const struct relay_stats *relay_stats(const struct relay *r);
 

@@ -79,6 +79,7 @@ struct relay {
     uint32_t seed;                /* hash seed */
     uint64_t rng;                 /* xorshift state: ports, indication transaction IDs */
     uint32_t now;
+    const char *reason;           /* the reason phrase of the error being answered, or NULL */
     struct relay_tomb tombs[RELAY_TOMBS];
     unsigned tomb_next;
     struct relay_stats stats;
@@ -88,6 +89,13 @@ struct relay {
     atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), memory_order_relaxed) + (n), \
                           memory_order_relaxed)
 #define RELAY_STAT_INC(ctr) RELAY_STAT_ADD(ctr, 1)
+
+/* Returns code after noting why, for the answer's reason phrase. */
+static inline int relay_fail(struct relay *r, int code, const char *why)
+{
+    r->reason = why;
+    return code;
+}
 
 /* relay.c */
 uint64_t relay_random(struct relay *r);

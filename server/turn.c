@@ -56,6 +56,11 @@ void turn_request(struct worker *w, const struct relay_client *c, struct stun_ms
     } else {
         code = relay_request(w->relay, c, m, r.user, worker_now(w), &b, out, sizeof(out));
     }
+    if (code != 0 && log_enabled(LOG_LVL_DEBUG)) {
+        char addr[ADDR_STRLEN];
+        log_debug("%s: %s from user '%s': %d %s", addr_format(&c->remote, addr, sizeof(addr)),
+                  stun_method_name(m->method), r.user, code, relay_reason(w->relay));
+    }
     if (w->shared->auth)
         auth_sign(&r, &b);
     dispatch_finish(w, c, m, &b, DISPATCH_REPLY_MAX, code);

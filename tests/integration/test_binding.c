@@ -204,18 +204,21 @@ static void unanswered(void)
 }
 
 /* Bytes that cannot start a STUN or ChannelData frame end the connection: a TLS ClientHello
- * sent to the plain port, and a request whose first byte is above the channel range. */
+ * sent to the plain port (no magic cookie), and bytes whose first two bits are 1x. */
 static void tcp_garbage_closes(void)
 {
-    static const char *const garbage[] = {"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03",
-                                          "POST / HTTP/1.1\r\n\r\n"};
+    static const struct {
+        const char *bytes;
+        size_t len;
+    } garbage[] = {{"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 11},
+                   {"\xff\xff\x00\x10", 4}};
     uint8_t buf[64];
 
-    for (int i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
         int fd = client_connect(SOCK_STREAM, "127.0.0.1", srv.port, NULL);
         if (!CHECK(fd >= 0))
             return;
-        CHECK(client_send_all(fd, garbage[i], strlen(garbage[i]) + (i == 0)) == 0);
+        CHECK(client_send_all(fd, garbage[i].bytes, garbage[i].len) == 0);
         CHECK_INT(client_recv(fd, 1, buf, sizeof(buf), TIMEOUT), 0);
         close(fd);
     }
