@@ -80,6 +80,7 @@ int frame_stream_len(const uint8_t *buf, size_t avail)
 
 size_t frame_wrap_chandata(uint8_t *p, size_t len, uint16_t chan, int pad, uint8_t **start)
 {
+    *start = p;
     if (len > 0xFFFF)
         return 0;
     size_t total = pad ? wire_pad4(len) : len;
@@ -97,6 +98,7 @@ size_t frame_wrap_data_indication(uint8_t *p, size_t len, const union addr *peer
     uint8_t addr_val[20];
     int alen = stun_addr_encode(addr_val, sizeof addr_val, peer, 1, tid);
 
+    *start = p;
     if (alen < 0)
         return 0;
     size_t head = STUN_HEADER_LEN + STUN_ATTR_HEADER_LEN + (size_t)alen + STUN_ATTR_HEADER_LEN;

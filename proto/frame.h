@@ -43,8 +43,9 @@ int frame_stream_len(const uint8_t *buf, size_t avail);
 /* Relay framing without copying the payload.  The payload lies at p[0..len) with at least
  * FRAME_HEADROOM writable bytes before p and 3 after it (for padding).  Each function writes
  * its header into the headroom, sets *start to the first byte of the framed message and
- * returns its total length, or 0 (nothing written) when the payload is too long for the frame's
- * 16-bit length fields or peer has no address.
+ * returns its total length, or 0 (nothing written, *start = p) when the payload is too long
+ * for the frame's 16-bit length fields (a Data indication holds at most 65516 bytes for an IPv4
+ * peer, 65504 for IPv6) or peer has no address.
  *  frame_wrap_chandata: 4-byte ChannelData header; pad=1 adds zero padding to a multiple of 4
  *  (for streams), pad=0 does not (datagrams).
  *  frame_wrap_data_indication: a Data indication with XOR-PEER-ADDRESS(peer) and DATA, with a

@@ -217,7 +217,7 @@ static void test_wrap_data_indication_limits(void)
 {
     size_t cap = FRAME_HEADROOM + 65536 + 3;
     uint8_t *buf = calloc(cap, 1), *start = NULL;
-    union addr v4, none;
+    union addr v4, v6, none;
 
     addr_parse(&v4, "192.0.2.1:9", 0);
     memset(&none, 0, sizeof none);
@@ -226,6 +226,11 @@ static void test_wrap_data_indication_limits(void)
     CHECK_INT(frame_wrap_data_indication(buf + FRAME_HEADROOM, 65516, &v4, tid, &start),
               20 + 0xFFFC);
     CHECK_INT(frame_wrap_data_indication(buf + FRAME_HEADROOM, 65517, &v4, tid, &start), 0);
+    CHECK(start == buf + FRAME_HEADROOM);
+    addr_parse(&v6, "[2001:db8::1]:9", 0);
+    CHECK_INT(frame_wrap_data_indication(buf + FRAME_HEADROOM, 65504, &v6, tid, &start),
+              20 + 0xFFFC);
+    CHECK_INT(frame_wrap_data_indication(buf + FRAME_HEADROOM, 65505, &v6, tid, &start), 0);
     CHECK_INT(frame_wrap_data_indication(buf + FRAME_HEADROOM, 10, &none, tid, &start), 0);
     free(buf);
 }
