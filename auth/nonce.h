@@ -12,10 +12,13 @@
 #define AUTH_NONCE_MAX 63
 
 /* The nonce cookie "obMatJos2" announces RFC 8489 security features (§9.2); these are its
- * bits, counted as the RFC counts them (bit 0 is the most significant of the 24). */
+ * bits as a 24-bit value, sent as 3 bytes, most significant byte first.  Bit N is 1 << N:
+ * verified erratum 6290 numbers the bits from the least significant end (the published §9.2
+ * text said the opposite), which is what the RFC's own Appendix B.1 nonce "obMatJos2AAAC"
+ * (username anonymity) shows. */
 enum {
-    AUTH_FEATURE_PASSWORD_ALGORITHMS = 1u << 23, /* bit 0 */
-    AUTH_FEATURE_USERNAME_ANONYMITY = 1u << 22,  /* bit 1 */
+    AUTH_FEATURE_PASSWORD_ALGORITHMS = 1u << 0, /* bit 0 */
+    AUTH_FEATURE_USERNAME_ANONYMITY = 1u << 1,  /* bit 1 */
 };
 
 enum auth_nonce_status {
