@@ -42,11 +42,17 @@ int auth_store_load_file(struct auth_store *s, const char *path, char *err, size
 int auth_store_add_secret(struct auth_store *s, const char *secret);
 void auth_store_set_rest_separator(struct auth_store *s, char sep);
 
+/* True when a REST secret has been added.  REST names cannot be found by USERHASH, and a
+ * client told that the server offers username anonymity MUST send USERHASH (RFC 8489 §9.2.5),
+ * so a server with secrets must not offer it.  Thread-safe. */
+bool auth_store_has_secrets(struct auth_store *s);
+
 /* Looks up the keys for a USERNAME (len bytes, not NUL-terminated) in the store's realm at
- * time now (Unix seconds).  With REST secrets, a name "EXPIRY<sep>user" with EXPIRY >= now
- * yields one key per secret, made from the password base64(HMAC-SHA1(secret, name)); an
- * expired name yields none.  Users of the store are looked up too.  Returns the number of keys
- * written to keys (at most max), 0 for an unknown user.  Thread-safe. */
+ * time now (Unix seconds).  With REST secrets, a name "EXPIRY<sep>user" (or a bare "EXPIRY")
+ * with EXPIRY >= now yields one key per secret, made from the password
+ * base64(HMAC-SHA1(secret, name)); an expired name yields none.  Users of the store are looked
+ * up too.  Returns the number of keys written to keys (at most max), 0 for an unknown user.
+ * Thread-safe. */
 int auth_store_lookup(struct auth_store *s, const uint8_t *user, size_t len, uint32_t now,
                       struct auth_key *keys, size_t max);
 
