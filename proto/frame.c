@@ -8,12 +8,14 @@
 enum frame_kind frame_demux(uint8_t first_byte)
 {
     /* RFC 7983 §7 (which updates RFC 5764 §5.1.2): 0-3 STUN, 20-63 DTLS, 64-79 TURN
-     * channels; 16-19 ZRTP and 128-191 RTP/RTCP are not ours. */
+     * channels; 16-19 ZRTP and 128-191 RTP/RTCP are not ours.  80-127 are the channels
+     * 0x5000-0x7FFF of RFC 5766 clients (see FRAME_CHANNEL_MAX): on a TURN server's port
+     * nothing else starts that way. */
     if (first_byte <= 3)
         return FRAME_STUN;
     if (first_byte >= 20 && first_byte <= 63)
         return FRAME_DTLS;
-    if (first_byte >= 64 && first_byte <= 79)
+    if (first_byte >= 64 && first_byte <= 127)
         return FRAME_CHANDATA;
     return FRAME_OTHER;
 }

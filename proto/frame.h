@@ -9,15 +9,20 @@
 #include "proto/stun.h"
 
 #define FRAME_CHANDATA_HDR 4
-/* Channel numbers a client may bind (RFC 8656 §12); 0x5000-0x7FFF are reserved. */
+/* Channel numbers a client may bind.  RFC 8656 §12 allots 0x4000-0x4FFF and reserves the
+ * rest so that clients can multiplex TURN with QUIC (RFC 9443); RFC 5766 allowed up to 0x7FFF
+ * and RFC 5766 clients (coturn's own test client among them) still pick numbers up there.
+ * A TURN server's ports carry nothing else whose first byte is 0x50-0x7F, so the server takes
+ * the whole RFC 5766 range: no ambiguity for it, and no client refused. */
 #define FRAME_CHANNEL_MIN 0x4000
-#define FRAME_CHANNEL_MAX 0x4FFF
+#define FRAME_CHANNEL_MAX 0x7FFF
+#define FRAME_CHANNEL_MAX_RFC8656 0x4FFF
 
 /* What a packet is, by its first byte (RFC 7983 §7). */
 enum frame_kind {
     FRAME_STUN,     /* 0..3 */
     FRAME_DTLS,     /* 20..63 */
-    FRAME_CHANDATA, /* 64..79 */
+    FRAME_CHANDATA, /* 64..127: 64..79 by RFC 7983, up to 127 for RFC 5766 channels */
     FRAME_OTHER,    /* anything else (RTP/RTCP 128..191, ZRTP, garbage) */
 };
 

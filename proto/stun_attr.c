@@ -82,6 +82,9 @@ static const struct stun_attr_desc desc_optional[DESC_SPAN] = {
     VAR_ROW(STUN_ATTR_ORIGIN, "ORIGIN", TEXT_MAX),
     /* RFC 8016 §5.1: opaque to the client, sent empty in a first Allocate. */
     VAR_ROW(STUN_ATTR_MOBILITY_TICKET, "MOBILITY-TICKET", 1024),
+    U32_ROW(STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY_DRAFT, "ADDITIONAL-ADDRESS-FAMILY (draft)"),
+    ROW(STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT, "ADDRESS-ERROR-CODE (draft)", STUN_KIND_ADDR_ERROR,
+        4, 4 + TEXT_MAX, 1, 0),
 };
 
 const struct stun_attr_desc *stun_attr_desc(uint16_t type)

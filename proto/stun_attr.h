@@ -54,6 +54,11 @@ enum {
     STUN_ATTR_OTHER_ADDRESS = 0x802C,
     STUN_ATTR_ORIGIN = 0x802F,
     STUN_ATTR_MOBILITY_TICKET = 0x8030,
+    /* The codepoints of draft-ietf-tram-turnbis, before IANA gave 0x8000 and 0x8001: coturn
+     * 4.x clients still send ADDITIONAL-ADDRESS-FAMILY as 0x8032 and read ADDRESS-ERROR-CODE
+     * as 0x8033, so a server that wants their dual allocations accepts both numbers. */
+    STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY_DRAFT = 0x8032,
+    STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT = 0x8033,
 };
 
 /* Address family codes inside address attributes and REQUESTED-ADDRESS-FAMILY. */

@@ -135,10 +135,10 @@ void stun_build_error(struct stun_builder *b, int code, const char *reason)
     build_error(b, STUN_ATTR_ERROR_CODE, 0, code, reason);
 }
 
-void stun_build_address_error(struct stun_builder *b, uint8_t family, int code,
+void stun_build_address_error(struct stun_builder *b, uint16_t type, uint8_t family, int code,
                               const char *reason)
 {
-    build_error(b, STUN_ATTR_ADDRESS_ERROR_CODE, family, code, reason);
+    build_error(b, type, family, code, reason);
 }
 
 void stun_build_unknown(struct stun_builder *b, const uint16_t *types, size_t n)

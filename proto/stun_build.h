@@ -49,8 +49,9 @@ void stun_build_addr(struct stun_builder *b, uint16_t type, const union addr *a)
 /* Appends ERROR-CODE; reason NULL means the RFC phrase for code. */
 void stun_build_error(struct stun_builder *b, int code, const char *reason);
 
-/* Appends ADDRESS-ERROR-CODE (RFC 8656 §18.12) for an address family (STUN_FAMILY_*). */
-void stun_build_address_error(struct stun_builder *b, uint8_t family, int code,
+/* Appends ADDRESS-ERROR-CODE (RFC 8656 §18.12) for an address family (STUN_FAMILY_*) as type
+ * STUN_ATTR_ADDRESS_ERROR_CODE, or as its draft codepoint for a client that spoke the draft. */
+void stun_build_address_error(struct stun_builder *b, uint16_t type, uint8_t family, int code,
                               const char *reason);
 
 /* Appends UNKNOWN-ATTRIBUTES listing n types. */

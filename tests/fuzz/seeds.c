@@ -53,7 +53,7 @@ static void add_attrs(struct stun_builder *b, uint16_t method, enum stun_class c
         stun_build_str(b, STUN_ATTR_REALM, "example.org");
         stun_build_str(b, STUN_ATTR_NONCE, "obMatJos2AAAB0123456789");
         stun_build_attr(b, STUN_ATTR_PASSWORD_ALGORITHMS, pwalgs, sizeof pwalgs);
-        stun_build_address_error(b, STUN_FAMILY_IPV6, 440, NULL);
+        stun_build_address_error(b, STUN_ATTR_ADDRESS_ERROR_CODE, STUN_FAMILY_IPV6, 440, NULL);
         return;
     }
     stun_build_str(b, STUN_ATTR_USERNAME, "alice");

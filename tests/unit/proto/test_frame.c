@@ -15,7 +15,7 @@ static void test_demux(void)
         enum frame_kind kind;
     } ranges[] = {
         {0, 3, FRAME_STUN},       {4, 19, FRAME_OTHER},     {20, 63, FRAME_DTLS},
-        {64, 79, FRAME_CHANDATA}, {80, 255, FRAME_OTHER},
+        {64, 127, FRAME_CHANDATA}, {128, 255, FRAME_OTHER},
     };
 
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {

@@ -203,7 +203,7 @@ static int build_everything(uint8_t *buf, size_t cap, const union addr *a, size_
     stun_build_u16(&b, STUN_ATTR_CHANNEL_NUMBER, 0x4001);
     stun_build_u16(&b, STUN_ATTR_RESPONSE_PORT, 3479);
     stun_build_error(&b, 438, NULL);
-    stun_build_address_error(&b, STUN_FAMILY_IPV6, 440, "no v6 here");
+    stun_build_address_error(&b, STUN_ATTR_ADDRESS_ERROR_CODE, STUN_FAMILY_IPV6, 440, "no v6 here");
     stun_build_unknown(&b, unknown_types, N(unknown_types));
     stun_build_integrity(&b, key, sizeof key);
     stun_build_integrity_sha256(&b, key, sizeof key);

@@ -50,7 +50,7 @@ static int build_sample(uint8_t *buf, size_t cap, size_t *len, struct stun_build
     stun_build_start(b, buf, cap, stun_type(STUN_METHOD_ALLOCATE, STUN_CLASS_ERROR), tid);
     stun_build_error(b, 420, NULL);
     stun_build_unknown(b, unknown, 3);
-    stun_build_address_error(b, STUN_FAMILY_IPV4, 440, NULL);
+    stun_build_address_error(b, STUN_ATTR_ADDRESS_ERROR_CODE, STUN_FAMILY_IPV4, 440, NULL);
     stun_build_addr(b, STUN_ATTR_XOR_MAPPED_ADDRESS, &a);
     stun_build_u16(b, STUN_ATTR_CHANNEL_NUMBER, 0x4abc);
     stun_build_u32(b, STUN_ATTR_LIFETIME, 3600);
