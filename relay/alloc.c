@@ -42,19 +42,17 @@ void relay_alloc_free(struct relay_alloc *a)
     free(a);
 }
 
-/* Binds endpoint ep on a port of pool: exact_port when non-zero (a reserved port, already
- * taken from the pool), else one chosen at random with port_flags (with RELAY_PORTS_PAIR the
- * successor stays taken for the caller to reserve).  Returns 0, or -1 when no port could be
- * had (508). */
+/* Binds endpoint ep on a port of pool chosen at random with port_flags (with
+ * RELAY_PORTS_PAIR the successor stays taken for the caller to reserve).  Returns 0, or -1
+ * when no port could be had (508). */
 int relay_alloc_open(struct relay_alloc *a, int ep, const struct relay_addr *pool,
-                     unsigned port_flags, uint16_t exact_port)
+                     unsigned port_flags)
 {
     struct relay *r = a->relay;
     struct relay_ep *e = &a->ep[ep];
 
     for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
-        uint16_t port = exact_port ? exact_port
-                                   : relay_ports_take(pool->ports, relay_random(r), port_flags);
+        uint16_t port = relay_ports_take(pool->ports, relay_random(r), port_flags);
         if (port == 0)
             return -1;
         e->addr = pool->ip;
@@ -67,10 +65,54 @@ int relay_alloc_open(struct relay_alloc *a, int ep, const struct relay_addr *poo
         relay_ports_put(pool->ports, port);
         if (port_flags & RELAY_PORTS_PAIR)
             relay_ports_put(pool->ports, (uint16_t)(port + 1));
-        if (exact_port || errno != EADDRINUSE)
+        if (errno != EADDRINUSE)
             return -1;
     }
     return -1;
+}
+
+/* Opens endpoint ep on an even port N of pool and holds N+1 for a RESERVATION-TOKEN: both
+ * taken from the pool, N bound, N+1 held by a socket; a port the kernel refuses sends us on to
+ * another pair.  Sets *next and *held.  Returns 0 or -1 (508). */
+int relay_alloc_open_pair(struct relay_alloc *a, int ep, const struct relay_addr *pool,
+                          union addr *next, void **held)
+{
+    const struct relay_io *io = a->relay->io;
+
+    for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+        if (relay_alloc_open(a, ep, pool, RELAY_PORTS_PAIR) < 0)
+            return -1;
+        *next = a->ep[ep].addr;
+        addr_set_port(next, (uint16_t)(addr_port(next) + 1));
+        *held = io->hold(io->ctx, next);
+        if (*held)
+            return 0;
+        io->close(io->ctx, a->ep[ep].handle);
+        a->ep[ep].handle = NULL;
+        relay_ports_put(pool->ports, addr_port(&a->ep[ep].addr));
+        relay_ports_put(pool->ports, addr_port(next));
+        if (errno != EADDRINUSE)
+            return -1;
+    }
+    return -1;
+}
+
+/* Makes the held socket of a redeemed reservation (its port still taken in pool) endpoint ep.
+ * Returns 0, or -1 with the port given back. */
+int relay_alloc_adopt(struct relay_alloc *a, int ep, const struct relay_addr *pool,
+                      const union addr *addr, void *held)
+{
+    const struct relay_io *io = a->relay->io;
+    struct relay_ep *e = &a->ep[ep];
+
+    e->handle = io->adopt(io->ctx, held, a->dont_fragment, a);
+    if (e->handle == NULL) {
+        relay_ports_put(pool->ports, addr_port(addr));
+        return -1;
+    }
+    e->addr = *addr;
+    e->pool = pool;
+    return 0;
 }
 
 /* The endpoint that talks to peers of peer's family, or NULL (443). */

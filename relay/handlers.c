@@ -63,7 +63,8 @@ static void allocate_success(struct relay *r, const struct relay_alloc *a, struc
         stun_build_addr(b, STUN_ATTR_XOR_RELAYED_ADDRESS, &shown);
     }
     if (a->addr_error_code)
-        stun_build_address_error(b, a->addr_error_family, a->addr_error_code, NULL);
+        stun_build_address_error(b, a->addr_error_type, a->addr_error_family,
+                                 a->addr_error_code, NULL);
     stun_build_u32(b, STUN_ATTR_LIFETIME, a->expires > r->now ? a->expires - r->now : 0);
     if (a->has_token)
         stun_build_attr(b, STUN_ATTR_RESERVATION_TOKEN, a->token, RELAY_TOKEN_LEN);
@@ -74,6 +75,7 @@ static void allocate_success(struct relay *r, const struct relay_alloc *a, struc
 struct alloc_req {
     bool family[RELAY_EP_COUNT];  /* families asked for */
     bool dual;                    /* ADDITIONAL-ADDRESS-FAMILY: one of the two may fail */
+    bool draft;                   /* ... sent with the draft codepoint */
     bool even;                    /* EVEN-PORT */
     bool reserve;                 /* EVEN-PORT with the R bit */
     bool has_token;
@@ -94,6 +96,11 @@ static int check_allocate(struct relay *r, const struct stun_msg *m, struct allo
         return 442;
     has_fam = stun_msg_get_u8(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, &fam) == STUN_OK;
     has_extra = stun_msg_get_u8(m, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, &extra) == STUN_OK;
+    if (!has_extra) {
+        has_extra = stun_msg_get_u8(m, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY_DRAFT, &extra) ==
+                    STUN_OK;
+        q->draft = has_extra;
+    }
     if (stun_msg_get_bytes(m, STUN_ATTR_EVEN_PORT, &v, &len) == STUN_OK) {
         q->even = true;
         q->reserve = (v[0] & 0x80) != 0;
@@ -118,34 +125,39 @@ static int check_allocate(struct relay *r, const struct stun_msg *m, struct allo
     return 0;
 }
 
-/* Opens the endpoint of a redeemed RESERVATION-TOKEN: its port is still taken in its pool. */
+/* Opens the endpoint of a redeemed RESERVATION-TOKEN from the socket that held its port. */
 static int open_reserved(struct relay *r, struct relay_alloc *a, const uint8_t *token)
 {
     const struct relay_addr *pool;
     union addr addr;
+    void *held = NULL;
 
-    if (!relay_reservations_take(r->sh->reservations, token, r->now, &addr))
-        return 508;
+    if (!relay_reservations_take(r->sh->reservations, token, r->now, &addr, &held))
+        return relay_fail(r, 508, "Unknown or expired RESERVATION-TOKEN");
     pool = pool_of_ip(r->sh, &addr);
-    if (pool == NULL)
-        return 508;
-    if (relay_alloc_open(a, addr.sa.sa_family == AF_INET6 ? RELAY_EP_V6 : RELAY_EP_V4, pool, 0,
-                         addr_port(&addr)) < 0) {
-        relay_ports_put(pool->ports, addr_port(&addr));
+    if (pool == NULL) {
+        r->io->unhold(r->io->ctx, held);
         return 508;
     }
+    if (relay_alloc_adopt(a, addr.sa.sa_family == AF_INET6 ? RELAY_EP_V6 : RELAY_EP_V4, pool,
+                          &addr, held) < 0)
+        return 508;
     return 0;
 }
 
-/* Keeps port+1 of the just-opened endpoint for a later Allocate, and its token. */
-static int reserve_next(struct relay *r, struct relay_alloc *a, int ep)
+/* Opens an even port and reserves its successor under a fresh token (EVEN-PORT, R bit). */
+static int open_reserving(struct relay *r, struct relay_alloc *a, int ep,
+                          const struct relay_addr *pool)
 {
-    union addr next = a->ep[ep].addr;
+    union addr next;
+    void *held;
 
-    addr_set_port(&next, (uint16_t)(addr_port(&next) + 1));
+    if (relay_alloc_open_pair(a, ep, pool, &next, &held) < 0)
+        return 508;
     if (crypto_random(a->token, RELAY_TOKEN_LEN) < 0 ||
-        relay_reservations_add(r->sh->reservations, a->token, &next, r->now) < 0) {
-        relay_ports_put(a->ep[ep].pool->ports, addr_port(&next));
+        relay_reservations_add(r->sh->reservations, a->token, &next, held, r->now) < 0) {
+        r->io->unhold(r->io->ctx, held);
+        relay_ports_put(pool->ports, addr_port(&next));
         return 508;
     }
     a->has_token = true;
@@ -158,7 +170,7 @@ static int open_endpoints(struct relay *r, struct relay_alloc *a, const struct r
                           const struct alloc_req *q)
 {
     static const int families[RELAY_EP_COUNT] = {AF_INET, AF_INET6};
-    unsigned flags = q->reserve ? RELAY_PORTS_PAIR : q->even ? RELAY_PORTS_EVEN : 0;
+    unsigned flags = q->even ? RELAY_PORTS_EVEN : 0;
     int opened = 0, last = 0;
 
     if (q->has_token)
@@ -171,10 +183,10 @@ static int open_endpoints(struct relay *r, struct relay_alloc *a, const struct r
         pool = pick_pool(r->sh, families[i], c);
         if (pool == NULL)
             code = 440;
-        else if (relay_alloc_open(a, i, pool, flags, 0) < 0)
-            code = 508;
         else if (q->reserve)
-            code = reserve_next(r, a, i);
+            code = open_reserving(r, a, i, pool);
+        else if (relay_alloc_open(a, i, pool, flags) < 0)
+            code = 508;
         if (code == 508)
             RELAY_STAT_INC(r->stats.ports_exhausted);
         if (code == 0) {
@@ -185,6 +197,8 @@ static int open_endpoints(struct relay *r, struct relay_alloc *a, const struct r
             return code;
         a->addr_error_family = i == RELAY_EP_V4 ? STUN_FAMILY_IPV4 : STUN_FAMILY_IPV6;
         a->addr_error_code = (uint16_t)code;
+        a->addr_error_type =
+            q->draft ? STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT : STUN_ATTR_ADDRESS_ERROR_CODE;
         last = code;
     }
     return opened > 0 ? 0 : last ? last : 508;
@@ -318,7 +332,7 @@ int relay_handle_channel_bind(struct relay *r, struct relay_alloc *a, const stru
         stun_msg_get_addr(m, STUN_ATTR_XOR_PEER_ADDRESS, &peer) != STUN_OK)
         return relay_fail(r, 400, "CHANNEL-NUMBER or XOR-PEER-ADDRESS missing");
     if (num < FRAME_CHANNEL_MIN || num > FRAME_CHANNEL_MAX)
-        return relay_fail(r, 400, "Channel number outside 0x4000-0x4FFF");
+        return relay_fail(r, 400, "Channel number outside 0x4000-0x7FFF");
     code = check_peer(r, a, &peer);
     if (code)
         return code;

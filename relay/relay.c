@@ -315,6 +315,11 @@ void relay_peer_data(struct relay *r, struct relay_alloc *a, const union addr *p
         memcpy(tid + 8, &y, 4);
         n = frame_wrap_data_indication(p, len, peer, tid, &start);
     }
+    if (n == 0) {
+        /* Too long to frame (a datagram near 64 KiB): nothing a client could receive. */
+        drop(r, RELAY_DROP_MALFORMED);
+        return;
+    }
     if (r->io->send_client(r->io->ctx, &a->client, start, n) < 0) {
         drop(r, RELAY_DROP_SEND_FAILED);
         return;
@@ -338,10 +343,12 @@ static void on_timer(struct wheel_timer *t, void *arg)
     relay_alloc_schedule(a);
 }
 
-static void release_reserved(const union addr *addr, void *arg)
+static void release_reserved(const union addr *addr, void *held, void *arg)
 {
-    const struct relay_shared *sh = arg;
+    struct relay *r = arg;
+    const struct relay_shared *sh = r->sh;
 
+    r->io->unhold(r->io->ctx, held);
     for (size_t i = 0; i < sh->naddrs; i++) {
         if (addr_ip_equal(&sh->addrs[i].ip, addr)) {
             relay_ports_put(sh->addrs[i].ports, addr_port(addr));
@@ -354,7 +361,7 @@ void relay_tick(struct relay *r, uint32_t now)
 {
     r->now = now;
     wheel_advance(r->wheel, now, on_timer, r);
-    relay_reservations_expire(r->sh->reservations, now, release_reserved, (void *)r->sh);
+    relay_reservations_expire(r->sh->reservations, now, release_reserved, r);
 }
 
 void relay_client_gone(struct relay *r, const struct relay_client *c)

@@ -39,6 +39,16 @@ struct relay_io {
                       struct relay_alloc *owner);
     /* Closes an endpoint; no callback for it happens afterwards. */
     void (*close)(void *ctx, void *endpoint);
+    /* Binds a UDP socket on a without reading it, so that a port reserved for a later
+     * Allocate (RESERVATION-TOKEN) stays ours meanwhile: marking it in our pool does not stop
+     * the kernel from giving it to someone else.  Returns a handle or NULL with errno. */
+    void *(*hold)(void *ctx, const union addr *a);
+    /* Makes a held socket an endpoint of owner, read in this worker's loop.  The held handle
+     * is consumed either way; NULL when it failed. */
+    void *(*adopt)(void *ctx, void *held, bool dont_fragment, struct relay_alloc *owner);
+    /* Closes a held socket whose reservation lapsed.  Called from whichever worker expires the
+     * reservation: it touches nothing but the socket. */
+    void (*unhold)(void *ctx, void *held);
     /* Sends a datagram from an endpoint to a peer; dont_fragment asks for DF on this one. */
     int (*send_peer)(void *ctx, void *endpoint, const union addr *peer, const uint8_t *buf,
                      size_t len, bool dont_fragment);

@@ -52,6 +52,7 @@ struct relay_alloc {
     bool dont_fragment;
     uint8_t addr_error_family;    /* the family ADDRESS-ERROR-CODE spoke of, or 0 */
     uint16_t addr_error_code;
+    uint16_t addr_error_type;     /* its codepoint: RFC 8656's, or the draft's the client used */
     uint16_t nperm, capperm;
     uint16_t nchan, capchan;
     struct relay_perm *perms;
@@ -110,7 +111,11 @@ struct relay_alloc *relay_alloc_new(struct relay *r, const struct relay_client *
                                     const char *user, uint32_t now);
 void relay_alloc_free(struct relay_alloc *a);
 int relay_alloc_open(struct relay_alloc *a, int ep, const struct relay_addr *pool,
-                     unsigned port_flags, uint16_t exact_port);
+                     unsigned port_flags);
+int relay_alloc_open_pair(struct relay_alloc *a, int ep, const struct relay_addr *pool,
+                          union addr *next, void **held);
+int relay_alloc_adopt(struct relay_alloc *a, int ep, const struct relay_addr *pool,
+                      const union addr *addr, void *held);
 struct relay_ep *relay_alloc_ep_for(struct relay_alloc *a, const union addr *peer);
 bool relay_alloc_permitted(const struct relay_alloc *a, const union addr *peer, uint32_t now);
 int relay_alloc_permit(struct relay_alloc *a, const union addr *peer, uint32_t now);

@@ -12,6 +12,7 @@ struct reservation {
     uint32_t expires; /* expired from this second on */
     uint8_t token[RELAY_TOKEN_LEN];
     union addr addr;
+    void *held;
 };
 
 /* A linear array: the table holds a few reservations at a time (EVEN-PORT with the R bit is
@@ -38,10 +39,14 @@ int relay_reservations_new(struct relay_reservations **out, size_t max)
     return 0;
 }
 
-void relay_reservations_free(struct relay_reservations *r)
+void relay_reservations_free(struct relay_reservations *r, relay_reservation_release *release,
+                             void *arg)
 {
     if (r == NULL)
         return;
+    for (size_t i = 0; i < r->max && release != NULL; i++)
+        if (r->slots[i].used)
+            release(&r->slots[i].addr, r->slots[i].held, arg);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }
@@ -59,7 +64,7 @@ static struct reservation *find(struct relay_reservations *r, const uint8_t *tok
 }
 
 int relay_reservations_add(struct relay_reservations *r, const uint8_t token[RELAY_TOKEN_LEN],
-                           const union addr *addr, uint32_t now)
+                           const union addr *addr, void *held, uint32_t now)
 {
     struct reservation *free_slot = NULL;
     int rc = -1;
@@ -76,6 +81,7 @@ int relay_reservations_add(struct relay_reservations *r, const uint8_t token[REL
         free_slot->expires = now + RELAY_RESERVATION_LIFETIME;
         memcpy(free_slot->token, token, RELAY_TOKEN_LEN);
         free_slot->addr = *addr;
+        free_slot->held = held;
         rc = 0;
     }
     pthread_mutex_unlock(&r->lock);
@@ -83,7 +89,7 @@ int relay_reservations_add(struct relay_reservations *r, const uint8_t token[REL
 }
 
 bool relay_reservations_take(struct relay_reservations *r, const uint8_t token[RELAY_TOKEN_LEN],
-                             uint32_t now, union addr *addr)
+                             uint32_t now, union addr *addr, void **held)
 {
     bool ok = false;
 
@@ -92,6 +98,8 @@ bool relay_reservations_take(struct relay_reservations *r, const uint8_t token[R
     /* An expired entry stays where it is, for expire() to give its port back. */
     if (e != NULL && now < e->expires) {
         *addr = e->addr;
+        if (held != NULL)
+            *held = e->held;
         e->used = false;
         ok = true;
     }
@@ -103,12 +111,13 @@ bool relay_reservations_take(struct relay_reservations *r, const uint8_t token[R
  * may take other locks, or even call back into this table, without a deadlock.  The scan
  * resumes where it stopped: O(max) for the whole sweep. */
 size_t relay_reservations_expire(struct relay_reservations *r, uint32_t now,
-                                 void (*release)(const union addr *addr, void *arg), void *arg)
+                                 relay_reservation_release *release, void *arg)
 {
     size_t n = 0, i = 0;
 
     for (;;) {
         union addr a;
+        void *held = NULL;
         bool found = false;
 
         pthread_mutex_lock(&r->lock);
@@ -116,6 +125,7 @@ size_t relay_reservations_expire(struct relay_reservations *r, uint32_t now,
             struct reservation *e = &r->slots[i];
             if (e->used && now >= e->expires) {
                 a = e->addr;
+                held = e->held;
                 e->used = false;
                 found = true;
             }
@@ -125,6 +135,6 @@ size_t relay_reservations_expire(struct relay_reservations *r, uint32_t now,
             return n;
         n++;
         if (release != NULL)
-            release(&a, arg);
+            release(&a, held, arg);
     }
 }

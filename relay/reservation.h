@@ -19,24 +19,29 @@ struct relay_reservations;
  * the packet path, so a mutex guards it. */
 int relay_reservations_new(struct relay_reservations **out, size_t max);
 
-/* Frees the table; the ports still reserved are not given back (the pools go with it). */
-void relay_reservations_free(struct relay_reservations *r);
+/* Called for a reservation that ends unredeemed, with its address and what the caller stored
+ * with it (e.g. the socket that holds the port), so the caller can give both back. */
+typedef void relay_reservation_release(const union addr *addr, void *held, void *arg);
+
+/* Frees the table, calling release (when not NULL) for every reservation still in it. */
+void relay_reservations_free(struct relay_reservations *r, relay_reservation_release *release,
+                             void *arg);
 
 /* Records that relay address addr (with its port) is reserved under token until now +
- * RELAY_RESERVATION_LIFETIME.  Returns 0, or -1 when the table is full (an expired entry keeps
- * its place until relay_reservations_expire() releases it) or already holds token. */
+ * RELAY_RESERVATION_LIFETIME, with held: whatever the caller keeps the port with (opaque
+ * here).  Returns 0, or -1 when the table is full (an expired entry keeps its place until
+ * relay_reservations_expire() releases it) or already holds token. */
 int relay_reservations_add(struct relay_reservations *r, const uint8_t token[RELAY_TOKEN_LEN],
-                           const union addr *addr, uint32_t now);
+                           const union addr *addr, void *held, uint32_t now);
 
-/* Removes the reservation of token and gives its address; false when unknown or expired (an
- * expired one stays for relay_reservations_expire(), which returns its port). */
+/* Removes the reservation of token and gives its address and held (when held is not NULL);
+ * false when unknown or expired (an expired one stays for relay_reservations_expire()). */
 bool relay_reservations_take(struct relay_reservations *r, const uint8_t token[RELAY_TOKEN_LEN],
-                             uint32_t now, union addr *addr);
+                             uint32_t now, union addr *addr, void **held);
 
-/* Removes reservations expired at now, calling release(addr, arg) for each so the caller can
- * return the port to its pool (without the table's lock held: release may use the table).
- * Returns how many expired. */
+/* Removes reservations expired at now, calling release for each (without the table's lock
+ * held: release may use the table).  Returns how many expired. */
 size_t relay_reservations_expire(struct relay_reservations *r, uint32_t now,
-                                 void (*release)(const union addr *addr, void *arg), void *arg);
+                                 relay_reservation_release *release, void *arg);
 
 #endif

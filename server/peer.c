@@ -55,41 +55,100 @@ static int set_df(int fd, int family, bool on)
     return setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &v, sizeof(v));
 }
 
-static void *peer_open(void *ctx, const union addr *a, bool dont_fragment,
-                       struct relay_alloc *owner)
+/* A socket that keeps a reserved port ours, read by nobody until an Allocate adopts it. */
+struct held_sock {
+    int fd;
+    int family;
+};
+
+/* Makes fd an endpoint of owner read in w's loop; closes fd on failure. */
+static void *attach(struct worker *w, int fd, int family, bool dont_fragment,
+                    struct relay_alloc *owner)
 {
-    struct worker *w = ctx;
     struct peer_sock *ps = calloc(1, sizeof(*ps));
-    char err[128];
     int e;
 
     if (ps == NULL)
+        goto fail;
+    ps->w = w;
+    ps->owner = owner;
+    ps->fd = fd;
+    ps->family = family;
+    ps->df = dont_fragment;
+    if (dont_fragment && set_df(fd, family, true) < 0)
+        goto fail;
+    ps->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, on_readable, ps);
+    if (ps->ev == NULL || event_add(ps->ev, NULL) < 0)
+        goto fail;
+    return ps;
+fail:
+    e = errno ? errno : ENOMEM;
+    if (ps && ps->ev)
+        event_free(ps->ev);
+    free(ps);
+    close(fd);
+    errno = e;
+    return NULL;
+}
+
+/* A relay socket bound to a; errno kept (EADDRINUSE tells relay/ to try another port). */
+static int bind_relay(const union addr *a)
+{
+    char err[128];
+    int fd = net_udp_socket(a, NET_RELAY, err, sizeof(err));
+
+    if (fd < 0 && errno != EADDRINUSE) {
+        int e = errno;
+        log_warn("relay endpoint: %s", err);
+        errno = e;
+    }
+    return fd;
+}
+
+static void *peer_open(void *ctx, const union addr *a, bool dont_fragment,
+                       struct relay_alloc *owner)
+{
+    int fd = bind_relay(a);
+
+    return fd < 0 ? NULL : attach(ctx, fd, a->sa.sa_family, dont_fragment, owner);
+}
+
+static void *peer_hold(void *ctx, const union addr *a)
+{
+    struct held_sock *h = malloc(sizeof(*h));
+
+    (void)ctx;
+    if (h == NULL)
         return NULL;
-    ps->fd = net_udp_socket(a, NET_RELAY, err, sizeof(err));
-    if (ps->fd < 0) {
-        e = errno;
-        if (e != EADDRINUSE)
-            log_warn("relay endpoint: %s", err);
-        free(ps);
+    h->fd = bind_relay(a);
+    h->family = a->sa.sa_family;
+    if (h->fd < 0) {
+        int e = errno;
+        free(h);
         errno = e;
         return NULL;
     }
-    ps->w = w;
-    ps->owner = owner;
-    ps->family = a->sa.sa_family;
-    ps->df = dont_fragment;
-    if ((dont_fragment && set_df(ps->fd, ps->family, true) < 0) ||
-        (ps->ev = event_new(w->base, ps->fd, EV_READ | EV_PERSIST, on_readable, ps)) == NULL ||
-        event_add(ps->ev, NULL) < 0) {
-        e = errno;
-        if (ps->ev)
-            event_free(ps->ev);
-        close(ps->fd);
-        free(ps);
-        errno = e ? e : ENOMEM;
-        return NULL;
-    }
-    return ps;
+    return h;
+}
+
+static void *peer_adopt(void *ctx, void *held, bool dont_fragment, struct relay_alloc *owner)
+{
+    struct held_sock *h = held;
+    int fd = h->fd, family = h->family;
+
+    free(h);
+    return attach(ctx, fd, family, dont_fragment, owner);
+}
+
+void peer_unhold(void *ctx, void *held)
+{
+    struct held_sock *h = held;
+
+    (void)ctx;
+    if (h == NULL)
+        return;
+    close(h->fd);
+    free(h);
 }
 
 static void peer_close(void *ctx, void *endpoint)
@@ -129,6 +188,9 @@ void peer_io_init(struct relay_io *io, struct worker *w)
 {
     io->ctx = w;
     io->open_udp = peer_open;
+    io->hold = peer_hold;
+    io->adopt = peer_adopt;
+    io->unhold = peer_unhold;
     io->close = peer_close;
     io->send_peer = peer_send;
     io->send_client = client_send;

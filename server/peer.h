@@ -11,4 +11,8 @@ struct worker;
  * clients go out through the listener they came in on. */
 void peer_io_init(struct relay_io *io, struct worker *w);
 
+/* Closes a socket held for a reservation (relay_io's unhold; ctx is not used), for the
+ * reservations still pending at shutdown. */
+void peer_unhold(void *ctx, void *held);
+
 #endif

@@ -9,6 +9,7 @@
 #include "proto/crypto.h"
 #include "server/log.h"
 #include "server/net.h"
+#include "server/peer.h"
 
 /* Ceilings per allocation: a WebRTC client needs a handful of each; these only stop abuse. */
 #define MAX_PERMISSIONS 256
@@ -228,6 +229,13 @@ void shared_log(const struct shared *s)
         log_warn("--allow-loopback-peers: clients may relay to this host's loopback addresses");
 }
 
+/* At shutdown, a reservation nobody redeemed: close the socket that held its port. */
+static void release_held(const union addr *addr, void *held, void *arg)
+{
+    (void)addr;
+    peer_unhold(arg, held);
+}
+
 void shared_free(struct shared *s)
 {
     if (s == NULL)
@@ -236,7 +244,7 @@ void shared_free(struct shared *s)
     for (size_t i = 0; i < s->relay.naddrs; i++)
         relay_ports_free(s->relay.addrs[i].ports);
     relay_policy_free(s->relay.policy);
-    relay_reservations_free(s->relay.reservations);
+    relay_reservations_free(s->relay.reservations, release_held, NULL);
     relay_quota_free(s->relay.quota);
     free(s);
 }

@@ -42,7 +42,8 @@ struct fx {
     uint32_t now;
     struct fx_ep eps[FX_EPS];
     int neps;
-    int refuse_opens; /* this many next opens fail with EADDRINUSE */
+    int refuse_opens; /* this many next opens (and holds) fail with EADDRINUSE */
+    int held;         /* ports held for reservations right now */
     struct fx_packet to_peer[FX_SENT];
     int npeer;
     struct fx_packet to_client[FX_SENT];
@@ -69,6 +70,46 @@ FX void *fx_open(void *ctx, const union addr *a, bool df, struct relay_alloc *ow
     e->df = df;
     e->owner = owner;
     return e;
+}
+
+/* A held port is an endpoint that is not open yet (adopt opens it). */
+FX void *fx_hold(void *ctx, const union addr *a)
+{
+    struct fx *f = ctx;
+    struct fx_ep *e = fx_open(ctx, a, false, NULL);
+
+    if (e == NULL)
+        return NULL;
+    e->open = false;
+    f->held++;
+    return e;
+}
+
+FX void *fx_adopt(void *ctx, void *held, bool df, struct relay_alloc *owner)
+{
+    struct fx *f = ctx;
+    struct fx_ep *e = held;
+
+    f->held--;
+    e->open = true;
+    e->df = df;
+    e->owner = owner;
+    return e;
+}
+
+FX void fx_unhold(void *ctx, void *held)
+{
+    struct fx *f = ctx;
+
+    (void)held;
+    f->held--;
+}
+
+/* relay_reservations_free's view of fx_unhold. */
+FX void fx_release_held(const union addr *addr, void *held, void *arg)
+{
+    (void)addr;
+    fx_unhold(arg, held);
 }
 
 FX void fx_close(void *ctx, void *endpoint)
@@ -135,6 +176,7 @@ FX void fx_init(struct fx *f, bool v6, uint16_t lo, uint16_t hi)
     f->sh.max_permissions = 8;
     f->sh.max_channels = 8;
     f->io = (struct relay_io){.ctx = f, .open_udp = fx_open, .close = fx_close,
+                              .hold = fx_hold, .adopt = fx_adopt, .unhold = fx_unhold,
                               .send_peer = fx_send_peer, .send_client = fx_send_client};
     relay_new(&f->r, &f->sh, &f->io, f->now);
 }
@@ -147,7 +189,8 @@ FX void fx_done(struct fx *f)
     for (size_t i = 0; i < f->sh.naddrs; i++)
         relay_ports_free(f->sh.addrs[i].ports);
     relay_policy_free(f->sh.policy);
-    relay_reservations_free(f->sh.reservations);
+    relay_reservations_free(f->sh.reservations, fx_release_held, f);
+    CHECK_INT(f->held, 0); /* every held port given back */
     relay_quota_free(f->sh.quota);
 }
 

@@ -157,11 +157,14 @@ static void even_port_and_reservation(void)
                STUN_OK && tlen == RELAY_TOKEN_LEN))
         goto out;
     CHECK_INT(relay_ports_available(f.sh.addrs[0].ports), 98);
+    CHECK_INT(f.held, 1); /* port+1 held by a socket until redeemed */
     req_allocate(&q2);
     stun_build_attr(&q2.b, STUN_ATTR_RESERVATION_TOKEN, token, tlen);
     CHECK_INT(req_send(&f, &q2, &b, "bob"), 0);
     stun_msg_get_addr(&q2.resp, STUN_ATTR_XOR_RELAYED_ADDRESS, &rb);
     CHECK_INT(addr_port(&rb), addr_port(&ra) + 1);
+    CHECK_INT(f.held, 0);
+    CHECK(relay_find(f.r, &b) != NULL && f.eps[f.neps - 1].open);
     req_allocate(&q2);
     stun_build_attr(&q2.b, STUN_ATTR_RESERVATION_TOKEN, token, tlen);
     CHECK_INT(req_send(&f, &q2, &d, "dave"), 508); /* used once only */
@@ -175,8 +178,10 @@ static void even_port_and_reservation(void)
     CHECK_INT(req_send(&f, &q, &a, "alice"), 0);
     relay_client_gone(f.r, &a);
     CHECK_INT(relay_ports_available(f.sh.addrs[0].ports), 99);
+    CHECK_INT(f.held, 1);
     fx_tick(&f, RELAY_RESERVATION_LIFETIME + 1);
     CHECK_INT(relay_ports_available(f.sh.addrs[0].ports), 100);
+    CHECK_INT(f.held, 0);
 out:
     fx_done(&f);
 }
@@ -227,6 +232,23 @@ static void dual_allocation(void)
         CHECK_INT(v[0], STUN_FAMILY_IPV6);
         CHECK_INT(v[2] * 100 + v[3], 440);
     }
+    /* A coturn 4.x client asks with the draft codepoint and reads the answer in the draft's. */
+    relay_client_gone(f.r, &c);
+    req_allocate(&q);
+    stun_build_u8(&q.b, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY_DRAFT, STUN_FAMILY_IPV6);
+    CHECK_INT(req_send(&f, &q, &c, "alice"), 0);
+    CHECK(stun_msg_find(&q.resp, STUN_ATTR_ADDRESS_ERROR_CODE) == NULL);
+    if (CHECK(stun_msg_get_bytes(&q.resp, STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT, &v, &vlen) ==
+              STUN_OK))
+        CHECK_INT(v[2] * 100 + v[3], 440);
+    fx_done(&f);
+
+    fx_init(&f, true, 50000, 50099);
+    req_allocate(&q);
+    stun_build_u8(&q.b, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY_DRAFT, STUN_FAMILY_IPV6);
+    CHECK_INT(req_send(&f, &q, &c, "alice"), 0);
+    at = stun_msg_find(&q.resp, STUN_ATTR_XOR_RELAYED_ADDRESS);
+    CHECK(at && stun_msg_next(&q.resp, at));
     fx_done(&f);
 }
 

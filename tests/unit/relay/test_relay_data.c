@@ -130,7 +130,8 @@ static void channel_bind(void)
 
     setup(&f, &c);
     CHECK_INT(fx_bind(&f, &c, 0x3FFF, PEER), 400);
-    CHECK_INT(fx_bind(&f, &c, 0x5000, PEER), 400);
+    CHECK_INT(fx_bind(&f, &c, 0x8000, PEER), 400);
+    CHECK_INT(fx_bind(&f, &c, 0x7FFF, "203.0.113.77:1"), 0); /* RFC 5766 clients */
     CHECK_INT(fx_bind(&f, &c, 0x4000, "127.0.0.1:9"), 403);
     CHECK_INT(fx_bind(&f, &c, 0x4000, PEER), 0);
     CHECK_INT(fx_bind(&f, &c, 0x4000, PEER), 0);  /* refresh */

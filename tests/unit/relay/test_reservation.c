@@ -33,8 +33,9 @@ struct released {
     size_t n;
 };
 
-static void on_release(const union addr *a, void *arg)
+static void on_release(const union addr *a, void *held, void *arg)
 {
+    (void)held;
     struct released *rel = arg;
 
     if (rel->n < 8)
@@ -50,17 +51,17 @@ static void test_add_then_take(void)
 
     if (r == NULL)
         return;
-    CHECK_INT(relay_reservations_add(r, tok_a, &a, 1000), 0);
-    CHECK_INT(relay_reservations_add(r, tok_b, &v6, 1000), 0);
-    CHECK(relay_reservations_take(r, tok_b, 1001, &got));
+    CHECK_INT(relay_reservations_add(r, tok_a, &a, NULL, 1000), 0);
+    CHECK_INT(relay_reservations_add(r, tok_b, &v6, NULL, 1000), 0);
+    CHECK(relay_reservations_take(r, tok_b, 1001, &got, NULL));
     CHECK(addr_equal(&got, &v6));
-    CHECK(relay_reservations_take(r, tok_a, 1029, &got));
+    CHECK(relay_reservations_take(r, tok_a, 1029, &got, NULL));
     CHECK(addr_equal(&got, &a));
     CHECK_INT(addr_port(&got), 50001);
-    CHECK(!relay_reservations_take(r, tok_a, 1029, &got)); /* a token redeems once */
+    CHECK(!relay_reservations_take(r, tok_a, 1029, &got, NULL)); /* a token redeems once */
     CHECK_INT(relay_reservations_expire(r, 5000, on_release, NULL), 0);
-    relay_reservations_free(r);
-    relay_reservations_free(NULL);
+    relay_reservations_free(r, NULL, NULL);
+    relay_reservations_free(NULL, NULL, NULL);
 }
 
 static void test_unknown_token(void)
@@ -70,13 +71,13 @@ static void test_unknown_token(void)
 
     if (r == NULL)
         return;
-    CHECK(!relay_reservations_take(r, tok_a, 0, &got));
-    CHECK_INT(relay_reservations_add(r, tok_a, &a, 0), 0);
-    CHECK(!relay_reservations_take(r, tok_b, 1, &got)); /* differs in the last byte only */
-    CHECK(!relay_reservations_take(r, tok_c, 1, &got));
+    CHECK(!relay_reservations_take(r, tok_a, 0, &got, NULL));
+    CHECK_INT(relay_reservations_add(r, tok_a, &a, NULL, 0), 0);
+    CHECK(!relay_reservations_take(r, tok_b, 1, &got, NULL)); /* differs in the last byte only */
+    CHECK(!relay_reservations_take(r, tok_c, 1, &got, NULL));
     CHECK_INT(addr_port(&got), 1); /* untouched */
-    CHECK(relay_reservations_take(r, tok_a, 1, &got));
-    relay_reservations_free(r);
+    CHECK(relay_reservations_take(r, tok_a, 1, &got, NULL));
+    relay_reservations_free(r, NULL, NULL);
 }
 
 /* A reservation lives RELAY_RESERVATION_LIFETIME seconds: takeable until the second before,
@@ -91,20 +92,20 @@ static void test_lifetime_and_expire(void)
     if (r == NULL)
         return;
     CHECK_INT(RELAY_RESERVATION_LIFETIME, 30);
-    CHECK_INT(relay_reservations_add(r, tok_a, &a, 100), 0);
-    CHECK_INT(relay_reservations_add(r, tok_b, &b, 110), 0);
+    CHECK_INT(relay_reservations_add(r, tok_a, &a, NULL, 100), 0);
+    CHECK_INT(relay_reservations_add(r, tok_b, &b, NULL, 110), 0);
     CHECK_INT(relay_reservations_expire(r, 129, on_release, &rel), 0);
-    CHECK(!relay_reservations_take(r, tok_a, 130, &got));
-    CHECK(!relay_reservations_take(r, tok_a, 131, &got)); /* still there for expire() */
+    CHECK(!relay_reservations_take(r, tok_a, 130, &got, NULL));
+    CHECK(!relay_reservations_take(r, tok_a, 131, &got, NULL)); /* still there for expire() */
     CHECK_INT(relay_reservations_expire(r, 130, on_release, &rel), 1);
     CHECK_INT(rel.n, 1);
     CHECK(addr_equal(&rel.addrs[0], &a));
     CHECK_INT(relay_reservations_expire(r, 130, on_release, &rel), 0);
-    CHECK(relay_reservations_take(r, tok_b, 139, &got));
+    CHECK(relay_reservations_take(r, tok_b, 139, &got, NULL));
     CHECK(addr_equal(&got, &b));
     CHECK_INT(relay_reservations_expire(r, 1000, on_release, &rel), 0);
     CHECK_INT(rel.n, 1);
-    relay_reservations_free(r);
+    relay_reservations_free(r, NULL, NULL);
 }
 
 /* Full means every place taken, expired entries included, until expire() clears them. */
@@ -116,25 +117,25 @@ static void test_full_table(void)
 
     if (r == NULL)
         return;
-    CHECK_INT(relay_reservations_add(r, tok_a, &a, 0), 0);
-    CHECK_INT(relay_reservations_add(r, tok_b, &a, 0), 0);
-    CHECK_INT(relay_reservations_add(r, tok_c, &a, 0), -1);
-    CHECK_INT(relay_reservations_add(r, tok_c, &a, 100), -1);
-    CHECK(relay_reservations_take(r, tok_a, 1, &got));
-    CHECK_INT(relay_reservations_add(r, tok_c, &a, 1), 0);
-    CHECK_INT(relay_reservations_add(r, tok_a, &a, 1), -1);
+    CHECK_INT(relay_reservations_add(r, tok_a, &a, NULL, 0), 0);
+    CHECK_INT(relay_reservations_add(r, tok_b, &a, NULL, 0), 0);
+    CHECK_INT(relay_reservations_add(r, tok_c, &a, NULL, 0), -1);
+    CHECK_INT(relay_reservations_add(r, tok_c, &a, NULL, 100), -1);
+    CHECK(relay_reservations_take(r, tok_a, 1, &got, NULL));
+    CHECK_INT(relay_reservations_add(r, tok_c, &a, NULL, 1), 0);
+    CHECK_INT(relay_reservations_add(r, tok_a, &a, NULL, 1), -1);
     CHECK_INT(relay_reservations_expire(r, 31, on_release, &rel), 2);
     CHECK_INT(rel.n, 2);
-    CHECK_INT(relay_reservations_add(r, tok_a, &a, 40), 0);
-    relay_reservations_free(r);
+    CHECK_INT(relay_reservations_add(r, tok_a, &a, NULL, 40), 0);
+    relay_reservations_free(r, NULL, NULL);
 
     r = table(0);
     if (r == NULL)
         return;
-    CHECK_INT(relay_reservations_add(r, tok_a, &a, 0), -1);
-    CHECK(!relay_reservations_take(r, tok_a, 0, &got));
+    CHECK_INT(relay_reservations_add(r, tok_a, &a, NULL, 0), -1);
+    CHECK(!relay_reservations_take(r, tok_a, 0, &got, NULL));
     CHECK_INT(relay_reservations_expire(r, 100, NULL, NULL), 0);
-    relay_reservations_free(r);
+    relay_reservations_free(r, NULL, NULL);
 }
 
 /* A live token cannot be added twice: the second holder would be unreachable. */
@@ -145,12 +146,12 @@ static void test_duplicate_token(void)
 
     if (r == NULL)
         return;
-    CHECK_INT(relay_reservations_add(r, tok_a, &a, 0), 0);
-    CHECK_INT(relay_reservations_add(r, tok_a, &b, 5), -1);
-    CHECK(relay_reservations_take(r, tok_a, 6, &got));
+    CHECK_INT(relay_reservations_add(r, tok_a, &a, NULL, 0), 0);
+    CHECK_INT(relay_reservations_add(r, tok_a, &b, NULL, 5), -1);
+    CHECK(relay_reservations_take(r, tok_a, 6, &got, NULL));
     CHECK(addr_equal(&got, &a));
-    CHECK_INT(relay_reservations_add(r, tok_a, &b, 7), 0);
-    relay_reservations_free(r);
+    CHECK_INT(relay_reservations_add(r, tok_a, &b, NULL, 7), 0);
+    relay_reservations_free(r, NULL, NULL);
 }
 
 /* release runs without the table's lock: it may add to the table itself. */
@@ -159,11 +160,11 @@ struct readd {
     int added;
 };
 
-static void release_and_readd(const union addr *a, void *arg)
+static void release_and_readd(const union addr *a, void *held, void *arg)
 {
     struct readd *x = arg;
 
-    x->added += relay_reservations_add(x->r, tok_c, a, 1000) == 0;
+    x->added += relay_reservations_add(x->r, tok_c, a, held, 1000) == 0;
 }
 
 static void test_release_may_use_the_table(void)
@@ -174,12 +175,12 @@ static void test_release_may_use_the_table(void)
 
     if (r == NULL)
         return;
-    CHECK_INT(relay_reservations_add(r, tok_a, &a, 0), 0);
+    CHECK_INT(relay_reservations_add(r, tok_a, &a, NULL, 0), 0);
     CHECK_INT(relay_reservations_expire(r, 30, release_and_readd, &x), 1);
     CHECK_INT(x.added, 1);
-    CHECK(relay_reservations_take(r, tok_c, 1001, &got));
+    CHECK(relay_reservations_take(r, tok_c, 1001, &got, NULL));
     CHECK(addr_equal(&got, &a));
-    relay_reservations_free(r);
+    relay_reservations_free(r, NULL, NULL);
 }
 
 /* Four threads adding and redeeming their own tokens in one small table: every token
@@ -202,9 +203,9 @@ static void *race(void *arg)
         uint8_t tok[RELAY_TOKEN_LEN] = {k->id, (uint8_t)i, (uint8_t)(i >> 8)};
         union addr a, got;
         addr_from_bytes(&a, AF_INET, (const uint8_t[]){192, 0, 2, k->id}, (uint16_t)(1024 + i));
-        if (relay_reservations_add(k->r, tok, &a, 0) != 0)
+        if (relay_reservations_add(k->r, tok, &a, NULL, 0) != 0)
             continue; /* full for now: the others hold the places */
-        if (!relay_reservations_take(k->r, tok, 1, &got) || !addr_equal(&got, &a))
+        if (!relay_reservations_take(k->r, tok, 1, &got, NULL) || !addr_equal(&got, &a))
             k->mismatches++;
         else
             k->redeemed++;
@@ -232,7 +233,38 @@ static void test_threads(void)
     }
     CHECK(redeemed > 0);
     CHECK_INT(relay_reservations_expire(r, 1000, NULL, NULL), 0);
-    relay_reservations_free(r);
+    relay_reservations_free(r, NULL, NULL);
+}
+
+/* What the caller holds the port with comes back on redemption, on expiry and at free. */
+static int held_released;
+
+static void count_release(const union addr *a, void *held, void *arg)
+{
+    (void)a;
+    (void)arg;
+    held_released += *(int *)held;
+}
+
+static void test_held_handles(void)
+{
+    struct relay_reservations *r = table(4);
+    union addr a = relay_addr("192.0.2.10:50001"), got;
+    int one = 1, ten = 10, hundred = 100;
+    void *h = NULL;
+
+    if (r == NULL)
+        return;
+    held_released = 0;
+    CHECK_INT(relay_reservations_add(r, tok_a, &a, &one, 0), 0);
+    CHECK_INT(relay_reservations_add(r, tok_b, &a, &ten, 0), 0);
+    CHECK_INT(relay_reservations_add(r, tok_c, &a, &hundred, 20), 0);
+    CHECK(relay_reservations_take(r, tok_a, 1, &got, &h));
+    CHECK(h == &one);
+    CHECK_INT(relay_reservations_expire(r, 30, count_release, NULL), 1);
+    CHECK_INT(held_released, 10);
+    relay_reservations_free(r, count_release, NULL);
+    CHECK_INT(held_released, 110);
 }
 
 int main(void)
@@ -244,5 +276,6 @@ int main(void)
     RUN(test_duplicate_token);
     RUN(test_release_may_use_the_table);
     RUN(test_threads);
+    RUN(test_held_handles);
     return check_summary();
 }
