@@ -127,7 +127,7 @@ check: | $(B)/.deps-test
 	$(Q)$(MAKE) --no-print-directory test-bins
 	$(Q)$(MAKE) --no-print-directory B=$(B)/san SAN=1 test-bins
 	$(Q)tests/run --server $(B)/turnserver $(UNIT_BIN) $(INTEG_BIN)
-	$(Q)tests/run --server $(B)/san/turnserver $(UNIT_BIN:$(B)/%=$(B)/san/%) \
+	$(Q)tests/run --sanitized --server $(B)/san/turnserver $(UNIT_BIN:$(B)/%=$(B)/san/%) \
 	    $(INTEG_BIN:$(B)/%=$(B)/san/%)
 	$(Q)$(MAKE) --no-print-directory fuzz-run
 

@@ -79,7 +79,7 @@ static ssize_t read_exact(int fd, uint8_t *buf, size_t n, long long deadline)
         r = recv(fd, buf + got, n - got, 0);
         if (r == 0)
             return 0;
-        if (r < 0 && errno != EINTR)
+        if (r < 0 && errno != EINTR && errno != EAGAIN)
             return 0; /* reset by the server: closed */
         if (r > 0)
             got += (size_t)r;

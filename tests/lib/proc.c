@@ -70,6 +70,13 @@ const char *proc_server_path(void)
     return s && *s ? s : "build/turnserver";
 }
 
+bool proc_sanitized(void)
+{
+    const char *s = getenv("TURNPIKE_SANITIZED");
+
+    return s && strcmp(s, "1") == 0;
+}
+
 static int spawn(struct proc *p, char **argv)
 {
     char tmpl[] = "/tmp/turnpike-test-XXXXXX";

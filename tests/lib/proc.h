@@ -22,6 +22,11 @@ uint16_t proc_free_port(void);
 /* Path of the binary under test: $TURNPIKE_SERVER, else build/turnserver. */
 const char *proc_server_path(void);
 
+/* True when the binary under test runs under AddressSanitizer ($TURNPIKE_SANITIZED=1, set by
+ * tests/run --sanitized): its shadow memory and quarantine make resident memory no measure of
+ * the server's own, so memory figures are printed but not held to a bound. */
+bool proc_sanitized(void);
+
 /* Starts the server on a free port with "-n --log-file stdout --listening-port PORT" followed
  * by args (NULL-terminated; "{port}" in an argument is replaced by the port), and waits up to
  * 10 s for its "listening on" log line.  Returns 0, or -1 after printing why (the log is
