@@ -179,8 +179,13 @@ static int peer_send(void *ctx, void *endpoint, const union addr *peer, const ui
     return r < 0 ? -1 : 0;
 }
 
+/* Relayed data for a client: framed in place in the receive batch, so a UDP client's datagram
+ * is queued by reference (sent by sendmmsg at the end of the batch, never copied); a stream
+ * takes its own copy. */
 static int client_send(void *ctx, const struct relay_client *c, const uint8_t *buf, size_t len)
 {
+    if (c->transport == RELAY_UDP)
+        return udp_sock_send_ref(c->handle, &c->remote, &c->local, buf, len);
     return dispatch_send(ctx, c, buf, len);
 }
 

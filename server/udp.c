@@ -135,22 +135,38 @@ static int send_now(struct udp_sock *s, const union addr *dst, const union addr 
     return 0;
 }
 
-int udp_sock_send(struct udp_sock *s, const union addr *dst, const union addr *src,
-                  const void *buf, size_t len)
+/* Queues buf: copied into the queue's own slot, or referenced where it lies. */
+static int enqueue(struct udp_sock *s, const union addr *dst, const union addr *src,
+                   const void *buf, size_t len, bool copy)
 {
     struct udp_out *q = &s->out;
     unsigned i;
 
-    if (len > UDP_OUT_DATA)
+    if (copy && len > UDP_OUT_DATA)
         return send_now(s, dst, src, buf, len);
     if (q->n == UDP_BATCH)
         flush(s);
     i = q->n++;
-    memcpy(q->data[i], buf, len);
-    q->iov[i].iov_base = q->data[i];
+    if (copy) {
+        memcpy(q->data[i], buf, len);
+        buf = q->data[i];
+    }
+    q->iov[i].iov_base = (void *)buf;
     q->iov[i].iov_len = len;
     fill_msg(s, &q->msgs[i].msg_hdr, &q->iov[i], &q->ctl[i], &q->dst[i], dst, src);
     return 0;
+}
+
+int udp_sock_send(struct udp_sock *s, const union addr *dst, const union addr *src,
+                  const void *buf, size_t len)
+{
+    return enqueue(s, dst, src, buf, len, true);
+}
+
+int udp_sock_send_ref(struct udp_sock *s, const union addr *dst, const union addr *src,
+                      const void *buf, size_t len)
+{
+    return enqueue(s, dst, src, buf, len, false);
 }
 
 int udp_rx_recv(struct udp_rx *rx, int fd, bool pktinfo)

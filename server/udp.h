@@ -51,4 +51,10 @@ void udp_sock_close(struct udp_sock *s);
 int udp_sock_send(struct udp_sock *s, const union addr *dst, const union addr *src,
                   const void *buf, size_t len);
 
+/* The same without the copy, for relayed payloads framed in place in the receive batch: buf
+ * must stay valid and unchanged until the batch ends, when every receive callback flushes
+ * (udp_flush_all) before the batch's buffers are used again. */
+int udp_sock_send_ref(struct udp_sock *s, const union addr *dst, const union addr *src,
+                      const void *buf, size_t len);
+
 #endif
