@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto/crypto.h"
@@ -218,6 +219,141 @@ static void malformed_requests(void)
     close(fd);
 }
 
+/* --userdb is read again on SIGHUP: a user added to the file can allocate, one removed
+ * cannot; a file that no longer parses keeps the old users. */
+static void userdb_reload(void)
+{
+    const char *args[] = {"--listening-ip", "127.0.0.1", "--realm", "example.org", "--userdb",
+                          "users.txt", "--relay-threads", "1", NULL};
+    struct proc p;
+    struct turnc t;
+    char path[160];
+    FILE *f;
+    const char *missing[] = {"turnserver", "-n", "--userdb", "users.txt", NULL};
+
+    /* A userdb that cannot be read stops the start, naming the file. */
+    CHECK_INT(proc_run(&p, missing, 5000), 1);
+    CHECK(proc_log_contains(&p, "cannot read 'users.txt'", 0));
+    proc_cleanup(&p);
+    snprintf(path, sizeof(path), "/tmp/turnpike-userdb-%d.txt", (int)getpid());
+    f = fopen(path, "w");
+    fprintf(f, "# users\nbob:first-pass\n");
+    fclose(f);
+    args[5] = path;
+    if (!CHECK(proc_start(&p, args) == 0))
+        goto out;
+    turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, "carol", "carol-pass");
+    CHECK_INT(turnc_allocate(&t), 401);
+    turnc_close(&t);
+    f = fopen(path, "w");
+    fprintf(f, "carol:carol-pass\n");
+    fclose(f);
+    kill(p.pid, SIGHUP);
+    CHECK(proc_log_contains(&p, "userdb reloaded", 3000));
+    turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, "carol", "carol-pass");
+    CHECK_INT(turnc_allocate(&t), 0);
+    turnc_close(&t);
+    turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, "bob", "first-pass");
+    CHECK_INT(turnc_allocate(&t), 401);
+    turnc_close(&t);
+    f = fopen(path, "w");
+    fprintf(f, "no colon here\n");
+    fclose(f);
+    kill(p.pid, SIGHUP);
+    CHECK(proc_log_contains(&p, "the old users stay", 3000));
+    turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, "carol", "carol-pass");
+    CHECK_INT(turnc_allocate(&t), 0);
+    turnc_close(&t);
+    CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
+    proc_cleanup(&p);
+out:
+    unlink(path);
+}
+
+/* --no-auth: allocations without credentials, and a loud warning in the log. */
+static void open_relay(void)
+{
+    const char *args[] = {"--listening-ip", "127.0.0.1", "--no-auth", NULL};
+    uint8_t req[64], buf[512];
+    uint8_t tid[STUN_TID_LEN];
+    struct stun_builder b;
+    struct stun_msg resp;
+    struct proc p;
+    size_t len = 0;
+    int fd;
+
+    if (!CHECK(proc_start(&p, args) == 0))
+        return;
+    CHECK(proc_log_contains(&p, "OPEN RELAY", 0));
+    fd = client_connect(SOCK_DGRAM, "127.0.0.1", p.port, NULL);
+    crypto_random(tid, sizeof(tid));
+    stun_build_start(&b, req, sizeof(req), stun_type(STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST),
+                     tid);
+    stun_build_u8(&b, STUN_ATTR_REQUESTED_TRANSPORT, STUN_TRANSPORT_UDP);
+    stun_build_end(&b, &len);
+    if (CHECK(client_transact(fd, 0, req, len, buf, sizeof(buf), &resp, TIMEOUT) == 0)) {
+        CHECK_INT(resp.cls, STUN_CLASS_SUCCESS);
+        CHECK(stun_msg_find(&resp, STUN_ATTR_XOR_RELAYED_ADDRESS) != NULL);
+        CHECK(stun_msg_find(&resp, STUN_ATTR_MESSAGE_INTEGRITY) == NULL);
+    }
+    close(fd);
+    CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
+    proc_cleanup(&p);
+}
+
+/* REST credentials: a name with a future expiry and the HMAC password allocates; an expired
+ * one gets 401.  The password is computed here the way an application server would. */
+static void rest_credentials(void)
+{
+    const char *args[] = {"--listening-ip", "127.0.0.1", "--realm", "example.org",
+                          "--use-auth-secret", "--static-auth-secret", "s3cr3t", NULL};
+    struct proc p;
+
+    if (!CHECK(proc_start(&p, args) == 0))
+        return;
+    for (int expired = 0; expired < 2; expired++) {
+        char name[64], pass[64];
+        uint8_t mac[CRYPTO_MAX_MD];
+        struct crypto_buf part;
+        struct turnc t;
+        long expiry = (long)time(NULL) + (expired ? -10 : 3600);
+
+        snprintf(name, sizeof(name), "%ld:app-user", expiry);
+        part = (struct crypto_buf){name, strlen(name)};
+        crypto_hmac(CRYPTO_SHA1, (const uint8_t *)"s3cr3t", 6, &part, 1, mac);
+        crypto_base64_encode(mac, 20, pass, sizeof(pass));
+        turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, name, pass);
+        CHECK_INT(turnc_allocate(&t), expired ? 401 : 0);
+        turnc_close(&t);
+    }
+    CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
+    proc_cleanup(&p);
+}
+
+/* --user-quota 1: the user's second allocation (another 5-tuple) gets 486 until the first
+ * is deleted. */
+static void user_quota(void)
+{
+    const char *args[] = {"--listening-ip", "127.0.0.1", "--realm", "example.org",
+                          "--user", "alice:secret", "--user-quota", "1", NULL};
+    struct proc p;
+    struct turnc a, b;
+
+    if (!CHECK(proc_start(&p, args) == 0))
+        return;
+    turnc_open(&a, SOCK_DGRAM, "127.0.0.1", p.port, "alice", "secret");
+    turnc_open(&b, SOCK_DGRAM, "127.0.0.1", p.port, "alice", "secret");
+    CHECK_INT(turnc_allocate(&a), 0);
+    CHECK_INT(turnc_allocate(&b), 486);
+    CHECK_INT(turnc_refresh(&a, 0), 0);
+    CHECK_INT(turnc_allocate(&b), 0);
+    turnc_close(&a);
+    turnc_close(&b);
+    CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
+    CHECK(proc_log_contains(&p, "reply.486=1", 0));
+    proc_cleanup(&p);
+}
+
 int main(void)
 {
     const char *args[] = {"--listening-ip", "127.0.0.1", "--realm", "example.org",
@@ -234,6 +370,10 @@ int main(void)
     RUN(drops_are_counted);
     RUN(malformed_requests);
     RUN(unauthenticated_flood);
+    RUN(userdb_reload);
+    RUN(open_relay);
+    RUN(rest_credentials);
+    RUN(user_quota);
     rc = proc_stop(&srv, SIGTERM, 5000, NULL);
     CHECK_INT(rc, 0);
     /* The drops of drops_are_counted, in the exit counters. */
