@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proto/crypto.h"
+#include "proto/hex.h"
 
 /* User lines are "name:password" or "name:0xHEX".  The name ends at the first ':', as in
  * coturn's user= option and userdb file, so a password may contain ':' and a name may not.
@@ -195,29 +196,10 @@ static struct user *table_find_hash(const struct table *t, const uint8_t *hash)
     return NULL;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Exactly 2 * n hex digits into n bytes. */
 static bool parse_hex(const char *s, uint8_t *out, size_t n)
 {
-    if (strlen(s) != 2 * n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
+    return hex_decode(s, strlen(s), out, n) == 0;
 }
 
 static const char *user_set_key(struct user *u, const char *value, const char *realm)

@@ -1,16 +1,8 @@
 /* hex.c — test helper: hex text to bytes. */
 #include "tests/lib/hex.h"
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "proto/hex.h"
+
 
 size_t hex_parse(const char *hex, uint8_t *out, size_t cap)
 {
@@ -20,7 +12,7 @@ size_t hex_parse(const char *hex, uint8_t *out, size_t cap)
     for (; *hex != '\0'; hex++) {
         if (*hex == ' ' || *hex == '\n' || *hex == '\t')
             continue;
-        int d = hex_digit(*hex);
+        int d = hex_value(*hex);
         if (d < 0)
             return (size_t)-1;
         if (hi < 0) {
