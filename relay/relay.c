@@ -14,6 +14,7 @@ static const char *const drop_names[RELAY_DROP_COUNT] = {
     [RELAY_DROP_NO_PERMISSION] = "no_permission",
     [RELAY_DROP_DENIED_PEER] = "denied_peer",
     [RELAY_DROP_MALFORMED] = "malformed",
+    [RELAY_DROP_QUEUE_FULL] = "queue_full",
     [RELAY_DROP_SEND_FAILED] = "send_failed",
 };
 
@@ -128,6 +129,8 @@ void relay_insert(struct relay *r, struct relay_alloc *a)
     r->count++;
     RELAY_STAT_INC(r->stats.allocations_created);
     RELAY_STAT_INC(r->stats.allocations_active);
+    if (r->io->client_state)
+        r->io->client_state(r->io->ctx, &a->client, true);
 }
 
 void relay_delete(struct relay *r, struct relay_alloc *a, bool expired)
@@ -143,6 +146,8 @@ void relay_delete(struct relay *r, struct relay_alloc *a, bool expired)
     relay_quota_put(r->sh->quota, a->user);
     RELAY_STAT_INC(*(expired ? &r->stats.allocations_expired : &r->stats.allocations_deleted));
     RELAY_STAT_ADD(r->stats.allocations_active, (uint64_t)-1);
+    if (r->io->client_state)
+        r->io->client_state(r->io->ctx, &a->client, false);
     relay_alloc_free(a);
 }
 
@@ -320,7 +325,13 @@ void relay_peer_data(struct relay *r, struct relay_alloc *a, const union addr *p
         drop(r, RELAY_DROP_MALFORMED);
         return;
     }
-    if (r->io->send_client(r->io->ctx, &a->client, start, n) < 0) {
+    switch (r->io->send_client(r->io->ctx, &a->client, start, n)) {
+    case 0:
+        break;
+    case RELAY_IO_FULL:
+        drop(r, RELAY_DROP_QUEUE_FULL);
+        return;
+    default:
         drop(r, RELAY_DROP_SEND_FAILED);
         return;
     }

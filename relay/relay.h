@@ -52,9 +52,16 @@ struct relay_io {
     /* Sends a datagram from an endpoint to a peer; dont_fragment asks for DF on this one. */
     int (*send_peer)(void *ctx, void *endpoint, const union addr *peer, const uint8_t *buf,
                      size_t len, bool dont_fragment);
-    /* Sends bytes (a STUN message or a ChannelData message) to a client. */
+    /* Sends bytes (a STUN message or a ChannelData message) to a client.  Returns 0, -1, or
+     * RELAY_IO_FULL when a stream client's queue is full (the datagram is dropped: a slow
+     * reader costs bounded memory, RFC 8656 §12.5 leaves the loss to UDP's semantics). */
     int (*send_client)(void *ctx, const struct relay_client *c, const uint8_t *buf, size_t len);
+    /* Tells the I/O layer that client c now holds an allocation (or no longer does), so that
+     * a stream's idle timeout gives way to the allocation's lifetime.  May be NULL. */
+    void (*client_state)(void *ctx, const struct relay_client *c, bool has_allocation);
 };
+
+#define RELAY_IO_FULL (-2)
 
 /* One relay IP with its port pool.  external is the address advertised in
  * XOR-RELAYED-ADDRESS instead of ip (--external-ip), AF_UNSPEC for ip itself. */
@@ -91,6 +98,7 @@ enum relay_drop {
     RELAY_DROP_NO_PERMISSION,  /* Send to, or datagram from, a peer without permission */
     RELAY_DROP_DENIED_PEER,    /* Send to a peer the policy forbids */
     RELAY_DROP_MALFORMED,      /* Send without its attributes, ChannelData too short */
+    RELAY_DROP_QUEUE_FULL,     /* a stream client's queue is full (it reads too slowly) */
     RELAY_DROP_SEND_FAILED,    /* the network refused */
     RELAY_DROP_COUNT
 };

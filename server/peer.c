@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server/dispatch.h"
 #include "server/log.h"
 #include "server/net.h"
+#include "server/tcp.h"
 #include "server/udp.h"
 #include "server/worker.h"
 
@@ -184,9 +184,17 @@ static int peer_send(void *ctx, void *endpoint, const union addr *peer, const ui
  * takes its own copy. */
 static int client_send(void *ctx, const struct relay_client *c, const uint8_t *buf, size_t len)
 {
+    (void)ctx;
     if (c->transport == RELAY_UDP)
         return udp_sock_send_ref(c->handle, &c->remote, &c->local, buf, len);
-    return dispatch_send(ctx, c, buf, len);
+    return tcp_conn_relay(c->handle, buf, len);
+}
+
+static void client_state(void *ctx, const struct relay_client *c, bool has_allocation)
+{
+    (void)ctx;
+    if (c->transport != RELAY_UDP)
+        tcp_conn_set_allocated(c->handle, has_allocation);
 }
 
 void peer_io_init(struct relay_io *io, struct worker *w)
@@ -199,4 +207,5 @@ void peer_io_init(struct relay_io *io, struct worker *w)
     io->close = peer_close;
     io->send_peer = peer_send;
     io->send_client = client_send;
+    io->client_state = client_state;
 }

@@ -74,6 +74,20 @@ int tcp_conn_send(struct tcp_conn *c, const void *buf, size_t len)
     return 0;
 }
 
+int tcp_conn_relay(struct tcp_conn *c, const void *buf, size_t len)
+{
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) >= c->w->cfg->tcp_max_buffer)
+        return RELAY_IO_FULL;
+    return tcp_conn_send(c, buf, len);
+}
+
+void tcp_conn_set_allocated(struct tcp_conn *c, bool allocated)
+{
+    struct timeval idle = {.tv_sec = c->w->cfg->tcp_idle_timeout};
+
+    bufferevent_set_timeouts(c->bev, allocated ? NULL : &idle, &idle);
+}
+
 /* Stops reading a client that does not read its answers; on_write resumes it when half of
  * the output has drained.  The worker never waits on it. */
 static void pause_reading(struct tcp_conn *c)

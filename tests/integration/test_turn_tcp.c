@@ -1,0 +1,173 @@
+/* test_turn_tcp.c — TURN over TCP: the allocation lives and dies with its connection, a
+ * client that reads too slowly loses relayed datagrams (counted) instead of growing memory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tests/lib/check.h"
+#include "tests/lib/client.h"
+#include "tests/lib/proc.h"
+#include "tests/lib/turnc.h"
+
+#define TIMEOUT 3000
+
+static struct proc srv;
+
+static int open_peer(union addr *peer)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    socklen_t len = sizeof(*peer);
+
+    addr_parse(peer, "127.0.0.1", 0);
+    if (fd < 0 || bind(fd, &peer->sa, addr_len(peer)) < 0 ||
+        getsockname(fd, &peer->sa, &len) < 0)
+        return -1;
+    return fd;
+}
+
+/* Data both ways over a TCP client connection, on a channel (padded frames) and with Send. */
+static void relay_over_tcp(void)
+{
+    struct turnc t;
+    union addr peer, from;
+    uint8_t buf[256];
+    socklen_t flen = sizeof(from);
+    uint16_t chan = 0;
+    int pfd = open_peer(&peer);
+
+    if (!CHECK(pfd >= 0) ||
+        !CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", srv.port, "alice", "secret") == 0))
+        return;
+    CHECK_INT(turnc_allocate(&t), 0);
+    CHECK_INT(turnc_bind(&t, 0x4001, &peer), 0);
+    turnc_channel_send(&t, 0x4001, "odd", 3); /* padded to 8 bytes on the stream */
+    turnc_send(&t, &peer, "indication", 10);
+    if (CHECK(!client_silent(pfd, TIMEOUT)))
+        CHECK_INT(recvfrom(pfd, buf, sizeof(buf), 0, &from.sa, &flen), 3);
+    if (CHECK(!client_silent(pfd, TIMEOUT)))
+        CHECK_INT(recv(pfd, buf, sizeof(buf), 0), 10);
+    sendto(pfd, "12345", 5, 0, &t.relayed.sa, addr_len(&t.relayed));
+    CHECK_INT(turnc_recv(&t, buf, sizeof(buf), NULL, &chan, TIMEOUT), 5);
+    CHECK_INT(chan, 0x4001);
+    sendto(pfd, "again", 5, 0, &t.relayed.sa, addr_len(&t.relayed)); /* framing held */
+    CHECK_INT(turnc_recv(&t, buf, sizeof(buf), NULL, &chan, TIMEOUT), 5);
+    turnc_close(&t);
+    close(pfd);
+}
+
+/* True when nothing listens on UDP addr any more: a datagram sent there from a connected
+ * socket comes back as ICMP port unreachable, i.e. ECONNREFUSED on the next receive. */
+static bool udp_port_closed(const union addr *addr)
+{
+    int fd = socket(addr->sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    uint8_t b;
+    bool closed = false;
+
+    if (fd < 0 || connect(fd, &addr->sa, addr_len(addr)) < 0)
+        return false;
+    for (int i = 0; i < 5 && !closed; i++) {
+        send(fd, "x", 1, 0);
+        if (!client_silent(fd, 200))
+            closed = recv(fd, &b, 1, 0) < 0 && errno == ECONNREFUSED;
+    }
+    close(fd);
+    return closed;
+}
+
+/* Closing the connection deletes its allocation: its relay socket closes with it. */
+static void allocation_dies_with_connection(void)
+{
+    struct turnc t;
+    union addr relayed;
+
+    if (!CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", srv.port, "alice", "secret") == 0))
+        return;
+    CHECK_INT(turnc_allocate(&t), 0);
+    relayed = t.relayed;
+    CHECK(!udp_port_closed(&relayed)); /* open: our datagram is dropped (no permission) */
+    turnc_close(&t);
+    usleep(100000);
+    CHECK(udp_port_closed(&relayed));
+}
+
+/* An allocation keeps its connection past --tcp-idle-timeout while the client only listens. */
+static void allocation_outlives_idle_timeout(void)
+{
+    struct turnc t;
+    union addr peer;
+    uint8_t buf[64];
+    int pfd = open_peer(&peer);
+
+    if (!CHECK(pfd >= 0) ||
+        !CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", srv.port, "alice", "secret") == 0))
+        return;
+    CHECK_INT(turnc_allocate(&t), 0);
+    CHECK_INT(turnc_permit(&t, &peer), 0);
+    sleep(3); /* the server runs with --tcp-idle-timeout 1 */
+    sendto(pfd, "still here", 10, 0, &t.relayed.sa, addr_len(&t.relayed));
+    CHECK_INT(turnc_recv(&t, buf, sizeof(buf), NULL, NULL, TIMEOUT), 10);
+    turnc_close(&t);
+    close(pfd);
+}
+
+/* A peer floods a client that does not read: the server drops what does not fit in
+ * --max-tcp-buffer (counted), its memory stays put, and it keeps answering others. */
+static void slow_client_drops(void)
+{
+    struct turnc t, other;
+    union addr peer;
+    uint8_t payload[1000] = {0};
+    long rss0, rss1;
+    int pfd = open_peer(&peer), small = 4096;
+
+    if (!CHECK(pfd >= 0) ||
+        !CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", srv.port, "alice", "secret") == 0))
+        return;
+    setsockopt(t.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    CHECK_INT(turnc_allocate(&t), 0);
+    CHECK_INT(turnc_permit(&t, &peer), 0);
+    rss0 = proc_rss_kib(&srv);
+    for (int i = 0; i < 20000; i++) {
+        sendto(pfd, payload, sizeof(payload), 0, &t.relayed.sa, addr_len(&t.relayed));
+        if (i % 500 == 499)
+            usleep(1000); /* let the server keep up with the peer, not with the client */
+    }
+    usleep(300000);
+    rss1 = proc_rss_kib(&srv);
+    printf("  20 MB sent to a client that reads nothing: RSS %ld -> %ld KiB\n", rss0, rss1);
+    if (!proc_sanitized())
+        CHECK(rss1 - rss0 < 4096);
+    CHECK(turnc_open(&other, SOCK_DGRAM, "127.0.0.1", srv.port, "alice", "secret") == 0);
+    CHECK_INT(turnc_allocate(&other), 0);
+    turnc_close(&other);
+    turnc_close(&t);
+    close(pfd);
+}
+
+int main(void)
+{
+    const char *args[] = {"--listening-ip", "127.0.0.1", "--realm", "example.org",
+                          "--user", "alice:secret", "--allow-loopback-peers",
+                          "--tcp-idle-timeout", "1", "--max-tcp-buffer", "65536",
+                          "--relay-threads", "2", NULL};
+    int rc;
+
+    if (proc_start(&srv, args) < 0) {
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    RUN(relay_over_tcp);
+    RUN(allocation_dies_with_connection);
+    RUN(allocation_outlives_idle_timeout);
+    RUN(slow_client_drops);
+    rc = proc_stop(&srv, SIGTERM, 5000, NULL);
+    CHECK_INT(rc, 0);
+    if (!CHECK(proc_log_contains(&srv, "relay.drop.queue_full=", 0)))
+        proc_dump_log(&srv);
+    proc_cleanup(&srv);
+    return check_summary();
+}
