@@ -78,6 +78,24 @@ struct config {
     bool allow_loopback_peers;   /* --allow-loopback-peers */
     bool no_multicast_peers;     /* --no-multicast-peers: accepted; multicast is always denied */
 
+    /* TLS and DTLS client transports */
+    uint16_t tls_listen_port;    /* --tls-listening-port, 5349 */
+    uint16_t alt_listen_port;    /* --alt-listening-port, 0 = none */
+    uint16_t alt_tls_listen_port;/* --alt-tls-listening-port, 0 = none */
+    bool no_tls;                 /* --no-tls */
+    bool dtls;                   /* --dtls: DTLS on the TLS port (off by default, as coturn) */
+    bool no_dtls;                /* --no-dtls */
+    char *cert;                  /* --cert FILE: PEM certificate chain (TLS/DTLS need it) */
+    char *pkey;                  /* --pkey FILE: PEM private key */
+    char *pkey_pwd;              /* --pkey-pwd: its password */
+    char *cipher_list;           /* --cipher-list: TLS 1.2 cipher list (OpenSSL syntax) */
+    char *ec_curve_name;         /* --ec-curve-name: key-exchange groups, e.g. X25519:prime256v1 */
+    char *dh_file;               /* --dh-file: DH parameters for DHE ciphers */
+    char *ca_file;               /* --CA-file: CA bundle (client certificates are not required) */
+
+    /* RFC 6062 TCP relay allocations */
+    bool no_tcp_relay;           /* --no-tcp-relay: REQUESTED-TRANSPORT TCP gets 442 */
+
     /* TCP client connections */
     int tcp_idle_timeout;        /* --tcp-idle-timeout seconds, default 60 */
     size_t tcp_max_buffer;       /* --max-tcp-buffer bytes per connection, default 256 KiB */
