@@ -30,6 +30,7 @@ void relay_alloc_free(struct relay_alloc *a)
 {
     const struct relay_io *io = a->relay->io;
 
+    relay_tcp_close_all(a->relay, a);
     for (int i = 0; i < RELAY_EP_COUNT; i++) {
         struct relay_ep *ep = &a->ep[i];
         if (ep->handle == NULL)
@@ -57,7 +58,8 @@ int relay_alloc_open(struct relay_alloc *a, int ep, const struct relay_addr *poo
             return -1;
         e->addr = pool->ip;
         addr_set_port(&e->addr, port);
-        e->handle = r->io->open_udp(r->io->ctx, &e->addr, a->dont_fragment, a);
+        e->handle = a->tcp ? r->io->open_tcp(r->io->ctx, &e->addr, a)
+                           : r->io->open_udp(r->io->ctx, &e->addr, a->dont_fragment, a);
         if (e->handle) {
             e->pool = pool;
             return 0;
@@ -242,6 +244,9 @@ void relay_alloc_schedule(struct relay_alloc *a)
     for (uint16_t i = 0; i < a->nchan; i++)
         if (a->chans[i].expires < next)
             next = a->chans[i].expires;
+    for (const struct relay_tcpconn *tc = a->tcpconns; tc; tc = tc->next)
+        if (tc->state == RELAY_TCP_PENDING && tc->expires < next)
+            next = tc->expires;
     wheel_add(a->relay->wheel, &a->timer, next);
 }
 

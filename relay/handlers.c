@@ -79,10 +79,27 @@ struct alloc_req {
     bool even;                    /* EVEN-PORT */
     bool reserve;                 /* EVEN-PORT with the R bit */
     bool has_token;
+    bool tcp;                     /* REQUESTED-TRANSPORT TCP (RFC 6062) */
     uint8_t token[RELAY_TOKEN_LEN];
 };
 
-static int check_allocate(struct relay *r, const struct stun_msg *m, struct alloc_req *q)
+/* RFC 6062 §5.1: a TCP allocation is made over TCP or TLS, without the UDP-only attributes;
+ * 442 when this server relays no TCP. */
+static int check_tcp_allocate(struct relay *r, const struct relay_client *c,
+                              const struct stun_msg *m)
+{
+    if (r->sh->no_tcp_relay || r->io->open_tcp == NULL)
+        return 442;
+    if (c->transport != RELAY_TCP && c->transport != RELAY_TLS)
+        return relay_fail(r, 400, "A TCP allocation needs a TCP or TLS connection");
+    if (stun_msg_find(m, STUN_ATTR_DONT_FRAGMENT) || stun_msg_find(m, STUN_ATTR_EVEN_PORT) ||
+        stun_msg_find(m, STUN_ATTR_RESERVATION_TOKEN))
+        return relay_fail(r, 400, "DONT-FRAGMENT, EVEN-PORT or RESERVATION-TOKEN with TCP");
+    return 0;
+}
+
+static int check_allocate(struct relay *r, const struct relay_client *c,
+                          const struct stun_msg *m, struct alloc_req *q)
 {
     const uint8_t *v;
     uint8_t proto, fam, extra;
@@ -92,8 +109,14 @@ static int check_allocate(struct relay *r, const struct stun_msg *m, struct allo
     memset(q, 0, sizeof(*q));
     if (stun_msg_get_u8(m, STUN_ATTR_REQUESTED_TRANSPORT, &proto) != STUN_OK)
         return relay_fail(r, 400, "REQUESTED-TRANSPORT missing");
-    if (proto != STUN_TRANSPORT_UDP)
+    if (proto == STUN_TRANSPORT_TCP) {
+        int code = check_tcp_allocate(r, c, m);
+        if (code)
+            return code;
+        q->tcp = true;
+    } else if (proto != STUN_TRANSPORT_UDP) {
         return 442;
+    }
     has_fam = stun_msg_get_u8(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, &fam) == STUN_OK;
     has_extra = stun_msg_get_u8(m, STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, &extra) == STUN_OK;
     if (!has_extra) {
@@ -221,7 +244,7 @@ int relay_handle_allocate(struct relay *r, const struct relay_client *c,
         }
         return relay_fail(r, 437, "An allocation exists on this 5-tuple");
     }
-    code = check_allocate(r, m, &q);
+    code = check_allocate(r, c, m, &q);
     if (code)
         return code;
     if (relay_quota_take(sh->quota, user, sh->user_quota, sh->total_quota) < 0)
@@ -233,6 +256,7 @@ int relay_handle_allocate(struct relay *r, const struct relay_client *c,
     }
     memcpy(a->tid, m->tid, STUN_TID_LEN);
     a->dont_fragment = stun_msg_find(m, STUN_ATTR_DONT_FRAGMENT) != NULL;
+    a->tcp = q.tcp;
     code = open_endpoints(r, a, c, &q);
     if (code) {
         relay_quota_put(sh->quota, user);
@@ -348,4 +372,28 @@ int relay_handle_channel_bind(struct relay *r, struct relay_alloc *a, const stru
         return 508;
     relay_alloc_schedule(a);
     return 0;
+}
+
+void relay_answer(struct relay *r, const struct relay_client *c, uint16_t method,
+                       const uint8_t *tid, int code, const char *reason, uint32_t conn_id,
+                       const struct relay_sig *sig, bool fingerprint)
+{
+    uint8_t buf[512];
+    struct stun_builder b;
+    size_t len;
+
+    stun_build_start(&b, buf, sizeof(buf),
+                     stun_type(method, code ? STUN_CLASS_ERROR : STUN_CLASS_SUCCESS), tid);
+    if (code)
+        stun_build_error(&b, code, reason);
+    else if (conn_id)
+        stun_build_u32(&b, STUN_ATTR_CONNECTION_ID, conn_id);
+    if (sig && sig->key_len && sig->sha256)
+        stun_build_integrity_sha256(&b, sig->key, sig->key_len);
+    else if (sig && sig->key_len)
+        stun_build_integrity(&b, sig->key, sig->key_len);
+    if (fingerprint)
+        stun_build_fingerprint(&b);
+    if (stun_build_end(&b, &len) == 0)
+        r->io->send_client(r->io->ctx, c, buf, len);
 }

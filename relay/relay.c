@@ -15,6 +15,7 @@ static const char *const drop_names[RELAY_DROP_COUNT] = {
     [RELAY_DROP_DENIED_PEER] = "denied_peer",
     [RELAY_DROP_MALFORMED] = "malformed",
     [RELAY_DROP_QUEUE_FULL] = "queue_full",
+    [RELAY_DROP_TCP_ALLOCATION] = "tcp_allocation",
     [RELAY_DROP_SEND_FAILED] = "send_failed",
 };
 
@@ -34,7 +35,7 @@ uint64_t relay_random(struct relay *r)
 }
 
 int relay_new(struct relay **out, const struct relay_shared *sh, const struct relay_io *io,
-              uint32_t now)
+              unsigned worker, uint32_t now)
 {
     struct relay *r = calloc(1, sizeof(*r));
 
@@ -43,6 +44,7 @@ int relay_new(struct relay **out, const struct relay_shared *sh, const struct re
     r->sh = sh;
     r->io = io;
     r->now = now;
+    r->worker = worker & 0xFF;
     r->nbuckets = 64;
     r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
     if (r->buckets == NULL || wheel_new(&r->wheel, now) < 0 ||
@@ -172,9 +174,26 @@ bool relay_tomb_find(struct relay *r, const struct relay_client *c, const uint8_
     return false;
 }
 
+/* ConnectionBind comes on a new client connection, not on the allocation's 5-tuple. */
+static int connection_bind(struct relay *r, const struct relay_client *c,
+                           const struct stun_msg *m, const char *user,
+                           const struct relay_sig *sig)
+{
+    uint32_t id;
+
+    if (c->transport == RELAY_UDP || c->transport == RELAY_DTLS)
+        return relay_fail(r, 400, "ConnectionBind needs a TCP or TLS connection");
+    if (stun_msg_get_u32(m, STUN_ATTR_CONNECTION_ID, &id) != STUN_OK)
+        return relay_fail(r, 400, "CONNECTION-ID missing");
+    if (id >> 24 != r->worker)
+        return RELAY_HANDOFF;
+    relay_connection_bind(r, c, id, user, sig, m->tid, m->fingerprint >= 0, r->now);
+    return RELAY_ANSWERED;
+}
+
 int relay_request(struct relay *r, const struct relay_client *c, const struct stun_msg *m,
-                  const char *user, uint32_t now, struct stun_builder *b, uint8_t *buf,
-                  size_t cap)
+                  const char *user, const struct relay_sig *sig, uint32_t now,
+                  struct stun_builder *b, uint8_t *buf, size_t cap)
 {
     struct relay_alloc *a;
     int code;
@@ -184,6 +203,12 @@ int relay_request(struct relay *r, const struct relay_client *c, const struct st
     stun_build_response(b, buf, cap, m, STUN_CLASS_SUCCESS);
     if (m->method == STUN_METHOD_ALLOCATE) {
         code = relay_handle_allocate(r, c, m, user, b);
+        goto out;
+    }
+    if (m->method == STUN_METHOD_CONNECTION_BIND) {
+        code = connection_bind(r, c, m, user, sig);
+        if (code < 0)
+            return code;
         goto out;
     }
     a = relay_find(r, c);
@@ -209,7 +234,13 @@ int relay_request(struct relay *r, const struct relay_client *c, const struct st
         code = relay_handle_permission(r, a, m);
         break;
     case STUN_METHOD_CHANNEL_BIND:
-        code = relay_handle_channel_bind(r, a, m);
+        code = a->tcp ? relay_fail(r, 400, "No channels on a TCP allocation")
+                      : relay_handle_channel_bind(r, a, m);
+        break;
+    case STUN_METHOD_CONNECT:
+        code = relay_handle_connect(r, a, m, sig);
+        if (code < 0)
+            return code;
         break;
     default:
         code = 400;
@@ -252,6 +283,10 @@ void relay_send_indication(struct relay *r, const struct relay_client *c,
 
     if (a == NULL) {
         drop(r, RELAY_DROP_NO_ALLOCATION);
+        return;
+    }
+    if (a->tcp) {
+        drop(r, RELAY_DROP_TCP_ALLOCATION);
         return;
     }
     if (stun_msg_get_addr(m, STUN_ATTR_XOR_PEER_ADDRESS, &peer) != STUN_OK ||
@@ -351,6 +386,7 @@ static void on_timer(struct wheel_timer *t, void *arg)
         return;
     }
     relay_alloc_sweep(a, r->now);
+    relay_tcp_sweep(r, a, r->now);
     relay_alloc_schedule(a);
 }
 

@@ -27,6 +27,15 @@ struct relay_client {
 };
 
 struct relay_alloc;
+struct relay_tcpconn;
+
+/* How to sign an answer that relay/ sends on its own, later than the request (Connect,
+ * ConnectionBind): the key that verified the request and the integrity attribute it used. */
+struct relay_sig {
+    uint8_t key[32];
+    uint8_t key_len; /* 0: no integrity (--no-auth) */
+    bool sha256;     /* MESSAGE-INTEGRITY-SHA256 rather than MESSAGE-INTEGRITY */
+};
 
 /* What relay/ asks of the network.  Implemented by the server (sockets) and by the tests (a
  * fake network).  Every call happens on the worker that owns the relay. */
@@ -59,6 +68,19 @@ struct relay_io {
     /* Tells the I/O layer that client c now holds an allocation (or no longer does), so that
      * a stream's idle timeout gives way to the allocation's lifetime.  May be NULL. */
     void (*client_state)(void *ctx, const struct relay_client *c, bool has_allocation);
+
+    /* RFC 6062 TCP relays (all may be NULL when the I/O layer has none: TCP allocations then
+     * get 442).  open_tcp: a listening TCP socket on a, whose incoming connections are handed
+     * to relay_tcp_accepted(); closed with close().  tcp_connect: starts a connection from
+     * the listener's address to peer for tc; the outcome comes back through
+     * relay_tcp_connected().  tcp_bind: from now on the bytes of tc's peer connection and of
+     * client data connection c flow both ways as they are.  tcp_close: closes tc's peer
+     * connection (and its client data connection if bound); no callback follows. */
+    void *(*open_tcp)(void *ctx, const union addr *a, struct relay_alloc *owner);
+    int (*tcp_connect)(void *ctx, void *listener, const union addr *peer,
+                       struct relay_tcpconn *tc, void **handle);
+    int (*tcp_bind)(void *ctx, void *handle, const struct relay_client *c);
+    void (*tcp_close)(void *ctx, void *handle);
 };
 
 #define RELAY_IO_FULL (-2)
@@ -89,6 +111,8 @@ struct relay_shared {
     uint32_t total_quota;         /* --total-quota, 0 = no limit */
     uint16_t max_permissions;     /* per allocation */
     uint16_t max_channels;        /* per allocation */
+    uint16_t max_tcp_connections; /* RFC 6062 peer connections per allocation */
+    bool no_tcp_relay;            /* --no-tcp-relay: REQUESTED-TRANSPORT TCP gets 442 */
 };
 
 /* Why relay/ dropped something without an answer. */
@@ -99,6 +123,7 @@ enum relay_drop {
     RELAY_DROP_DENIED_PEER,    /* Send to a peer the policy forbids */
     RELAY_DROP_MALFORMED,      /* Send without its attributes, ChannelData too short */
     RELAY_DROP_QUEUE_FULL,     /* a stream client's queue is full (it reads too slowly) */
+    RELAY_DROP_TCP_ALLOCATION, /* Send or ChannelData on a TCP allocation (RFC 6062) */
     RELAY_DROP_SEND_FAILED,    /* the network refused */
     RELAY_DROP_COUNT
 };
@@ -119,21 +144,61 @@ struct relay_stats {
 
 struct relay;
 
-/* A relay for one worker.  sh and io are borrowed and must outlive it; now is the worker's
- * clock in seconds (monotonic).  0 or -1 (no memory). */
+/* A relay for worker number worker (0..255: RFC 6062 connection IDs carry it, so that any
+ * worker can tell which one owns a connection).  sh and io are borrowed and must outlive it;
+ * now is the worker's clock in seconds (monotonic).  0 or -1 (no memory). */
 int relay_new(struct relay **out, const struct relay_shared *sh, const struct relay_io *io,
-              uint32_t now);
+              unsigned worker, uint32_t now);
 
 /* Deletes every allocation (endpoints closed, ports and quotas given back) and frees. */
 void relay_free(struct relay *r);
 
-/* Answers an authenticated TURN request (Allocate, Refresh, CreatePermission, ChannelBind)
- * from c for user (NUL-terminated; "" with --no-auth).  Starts the response in b over
- * buf[0..cap) and appends its attributes; the caller appends integrity and FINGERPRINT and
- * sends it.  Returns the response code: 0 for success, else the ERROR-CODE already in b. */
+/* Answers an authenticated TURN request (Allocate, Refresh, CreatePermission, ChannelBind,
+ * Connect, ConnectionBind) from c for user (NUL-terminated; "" with --no-auth), signed with
+ * sig (NULL with --no-auth).  Starts the response in b over buf[0..cap) and appends its
+ * attributes; the caller appends integrity and FINGERPRINT and sends it.  Returns the response
+ * code: 0 for success, else the ERROR-CODE already in b; or RELAY_ANSWERED when relay/ sends
+ * (or will send) the answer itself; or RELAY_HANDOFF for a ConnectionBind whose connection
+ * belongs to another worker (relay_connection_owner() says which): the caller moves the client
+ * connection there and calls relay_connection_bind() on that worker. */
 int relay_request(struct relay *r, const struct relay_client *c, const struct stun_msg *m,
-                  const char *user, uint32_t now, struct stun_builder *b, uint8_t *buf,
-                  size_t cap);
+                  const char *user, const struct relay_sig *sig, uint32_t now,
+                  struct stun_builder *b, uint8_t *buf, size_t cap);
+
+#define RELAY_ANSWERED (-1)
+#define RELAY_HANDOFF (-2)
+
+/* Sends client c an answer of its own making: success (with CONNECTION-ID conn_id when not
+ * 0) or error code with reason, for transaction tid, signed with sig, FINGERPRINT when
+ * asked.  For the answers that do not come back through relay_request(). */
+void relay_answer(struct relay *r, const struct relay_client *c, uint16_t method,
+                  const uint8_t *tid, int code, const char *reason, uint32_t conn_id,
+                  const struct relay_sig *sig, bool fingerprint);
+
+/* The worker that owns the CONNECTION-ID of m, or -1 when m has none. */
+int relay_connection_owner(const struct stun_msg *m);
+
+/* ConnectionBind (RFC 6062 §5.4) of client data connection c to connection id, on the worker
+ * that owns id: checks it is pending and the user is the allocation's, answers on c (tid,
+ * signed with sig, FINGERPRINT when asked), then joins c to the peer connection.  On failure
+ * c gets the error answer and stays an ordinary client connection. */
+void relay_connection_bind(struct relay *r, const struct relay_client *c, uint32_t id,
+                           const char *user, const struct relay_sig *sig,
+                           const uint8_t tid[STUN_TID_LEN], bool fingerprint, uint32_t now);
+
+/* The outcome of io->tcp_connect for tc: the Connect request is answered (CONNECTION-ID, or
+ * 447), and a failed tc is forgotten. */
+void relay_tcp_connected(struct relay *r, struct relay_tcpconn *tc, bool ok, uint32_t now);
+
+/* A peer connected to the TCP relayed address of a.  Returns the connection to keep
+ * (ConnectionAttempt sent to the client, RFC 6062 §5.3), or NULL when the peer has no
+ * permission (or the allocation has too many): the caller closes the connection. */
+struct relay_tcpconn *relay_tcp_accepted(struct relay *r, struct relay_alloc *a,
+                                         const union addr *peer, void *handle, uint32_t now);
+
+/* The I/O layer closed tc's peer or client data connection on its own (an end closed it):
+ * relay/ forgets tc. */
+void relay_tcp_closed(struct relay *r, struct relay_tcpconn *tc);
 
 /* Takes a Send indication: relays its DATA to its XOR-PEER-ADDRESS when permitted; otherwise
  * drops it and counts why. */

@@ -27,6 +27,32 @@ struct relay_chan {
     union addr peer;
 };
 
+/* RFC 6062: how long a peer connection waits for its ConnectionBind, and a Connect for the
+ * peer to answer (both "at least 30 seconds"). */
+#define RELAY_TCP_BIND_TIMEOUT 30
+
+enum relay_tcp_state {
+    RELAY_TCP_CONNECTING, /* Connect sent to the peer, not answered yet */
+    RELAY_TCP_PENDING,    /* a peer connection waiting for its ConnectionBind */
+    RELAY_TCP_BOUND,      /* joined to a client data connection */
+};
+
+/* A peer data connection of a TCP allocation.  Owned by relay/; the I/O layer holds handle. */
+struct relay_tcpconn {
+    struct relay_tcpconn *next;   /* the allocation's list */
+    struct relay_tcpconn *hnext;  /* the relay's table by id */
+    struct relay_alloc *alloc;
+    void *handle;
+    uint32_t id;
+    uint32_t expires;             /* PENDING: closed unless bound by then */
+    enum relay_tcp_state state;
+    union addr peer;
+    /* CONNECTING: what the Connect's answer needs. */
+    uint8_t tid[STUN_TID_LEN];
+    struct relay_sig sig;
+    bool fingerprint;
+};
+
 /* One relayed transport address of an allocation (one per address family). */
 struct relay_ep {
     void *handle;                 /* the I/O layer's endpoint, NULL when unused */
@@ -50,6 +76,7 @@ struct relay_alloc {
     uint8_t token[RELAY_TOKEN_LEN];
     bool has_token;
     bool dont_fragment;
+    bool tcp;                     /* RFC 6062: the endpoints listen for TCP */
     uint8_t addr_error_family;    /* the family ADDRESS-ERROR-CODE spoke of, or 0 */
     uint16_t addr_error_code;
     uint16_t addr_error_type;     /* its codepoint: RFC 8656's, or the draft's the client used */
@@ -57,6 +84,8 @@ struct relay_alloc {
     uint16_t nchan, capchan;
     struct relay_perm *perms;
     struct relay_chan *chans;
+    struct relay_tcpconn *tcpconns;
+    uint16_t ntcpconns;
     uint64_t to_peer_packets, to_peer_bytes;
     uint64_t to_client_packets, to_client_bytes;
     char user[];                  /* the user who created it: later requests must match */
@@ -78,6 +107,9 @@ struct relay {
     size_t nbuckets;
     size_t count;
     uint32_t seed;                /* hash seed */
+    unsigned worker;              /* this relay's worker: the top byte of its connection IDs */
+    uint32_t next_id;             /* the last connection ID's low 24 bits */
+    struct relay_tcpconn *tcp_buckets[256]; /* connection ID -> peer connection */
     uint64_t rng;                 /* xorshift state: ports, indication transaction IDs */
     uint32_t now;
     const char *reason;           /* the reason phrase of the error being answered, or NULL */
@@ -126,9 +158,16 @@ int relay_alloc_bind(struct relay_alloc *a, uint16_t num, const union addr *peer
 void relay_alloc_schedule(struct relay_alloc *a);
 void relay_alloc_sweep(struct relay_alloc *a, uint32_t now);
 
+/* tcprelay.c: RFC 6062. */
+int relay_handle_connect(struct relay *r, struct relay_alloc *a, const struct stun_msg *m,
+                         const struct relay_sig *sig);
+void relay_tcp_close_all(struct relay *r, struct relay_alloc *a);
+void relay_tcp_sweep(struct relay *r, struct relay_alloc *a, uint32_t now);
+
 /* handlers.c */
 int relay_handle_allocate(struct relay *r, const struct relay_client *c,
                           const struct stun_msg *m, const char *user, struct stun_builder *b);
+
 int relay_handle_refresh(struct relay *r, struct relay_alloc *a, const struct stun_msg *m,
                          struct stun_builder *b);
 int relay_handle_permission(struct relay *r, struct relay_alloc *a, const struct stun_msg *m);

@@ -94,6 +94,8 @@ static void handle_request(struct worker *w, const struct relay_client *c, struc
     case STUN_METHOD_REFRESH:
     case STUN_METHOD_CREATE_PERMISSION:
     case STUN_METHOD_CHANNEL_BIND:
+    case STUN_METHOD_CONNECT:
+    case STUN_METHOD_CONNECTION_BIND:
         /* Authentication comes first, then unknown attributes (RFC 8489 §6.3.1). */
         turn_request(w, c, m);
         return;

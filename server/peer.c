@@ -11,10 +11,12 @@
 #include "server/log.h"
 #include "server/net.h"
 #include "server/tcp.h"
+#include "server/tcppeer.h"
 #include "server/udp.h"
 #include "server/worker.h"
 
 struct peer_sock {
+    enum peer_kind kind; /* PEER_UDP, first (peer.h) */
     struct worker *w;
     struct relay_alloc *owner;
     struct event *ev;
@@ -70,6 +72,7 @@ static void *attach(struct worker *w, int fd, int family, bool dont_fragment,
 
     if (ps == NULL)
         goto fail;
+    ps->kind = PEER_UDP;
     ps->w = w;
     ps->owner = owner;
     ps->fd = fd;
@@ -156,6 +159,8 @@ static void peer_close(void *ctx, void *endpoint)
     struct peer_sock *ps = endpoint;
 
     (void)ctx;
+    if (tcppeer_close_endpoint(endpoint))
+        return;
     event_free(ps->ev);
     close(ps->fd);
     free(ps);
@@ -208,4 +213,5 @@ void peer_io_init(struct relay_io *io, struct worker *w)
     io->send_peer = peer_send;
     io->send_client = client_send;
     io->client_state = client_state;
+    tcppeer_io_init(io, w);
 }

@@ -6,6 +6,10 @@
 
 struct worker;
 
+/* The first member of every relay endpoint the I/O layer hands relay/, so that close() can tell
+ * a UDP endpoint from a TCP relayed address (tcppeer.c). */
+enum peer_kind { PEER_UDP = 1, PEER_TCP };
+
 /* Fills io with worker w's implementation of relay/'s network: endpoints are UDP sockets in
  * w's loop, whose datagrams are read in batches and handed to relay_peer_data(); answers to
  * clients go out through the listener they came in on. */

@@ -21,6 +21,7 @@ struct server {
     struct shared *shared;
     int nworkers;
     struct worker **workers;
+    struct mailbox **mailboxes;
     struct event_base *base;
     struct event *sig_term;
     struct event *sig_int;
@@ -111,6 +112,12 @@ int server_new(struct server **out, const struct config *cfg, char *err, size_t 
         if (worker_new(&s->workers[i], shared_view(s->shared), i, s->listen, s->nlisten, err,
                        errlen) < 0)
             goto fail;
+    s->mailboxes = calloc((unsigned)s->nworkers, sizeof(*s->mailboxes));
+    if (s->mailboxes == NULL)
+        goto nomem;
+    for (int i = 0; i < s->nworkers; i++)
+        s->mailboxes[i] = s->workers[i]->mailbox;
+    shared_set_mailboxes(s->shared, s->mailboxes, (unsigned)s->nworkers);
     *out = s;
     return 0;
 nomem:
@@ -225,6 +232,7 @@ void server_free(struct server *s)
     for (int i = 0; s->workers && i < s->nworkers; i++)
         worker_free(s->workers[i]);
     free(s->workers);
+    free(s->mailboxes);
     shared_free(s->shared);
     if (s->sig_term)
         event_free(s->sig_term);

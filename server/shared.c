@@ -15,6 +15,7 @@
 #define MAX_PERMISSIONS 256
 #define MAX_CHANNELS 256
 #define MAX_RESERVATIONS 4096
+#define MAX_TCP_CONNECTIONS 64 /* RFC 6062 peer connections per allocation */
 
 struct shared {
     const struct config *cfg;
@@ -168,6 +169,8 @@ static int setup_relay(struct shared *s, const union addr *listen, size_t n, cha
     r->total_quota = (uint32_t)cfg->total_quota;
     r->max_permissions = MAX_PERMISSIONS;
     r->max_channels = MAX_CHANNELS;
+    r->max_tcp_connections = MAX_TCP_CONNECTIONS;
+    r->no_tcp_relay = cfg->no_tcp_relay;
     return setup_policy(s, listen, n, err, errlen);
 }
 
@@ -192,6 +195,12 @@ int shared_new(struct shared **out, const struct config *cfg, const union addr *
 const struct worker_shared *shared_view(const struct shared *s)
 {
     return &s->view;
+}
+
+void shared_set_mailboxes(struct shared *s, struct mailbox **mailboxes, unsigned n)
+{
+    s->view.mailboxes = mailboxes;
+    s->view.nworkers = n;
 }
 
 int shared_reload(struct shared *s, char *err, size_t errlen)

@@ -19,6 +19,10 @@ int shared_new(struct shared **out, const struct config *cfg, const union addr *
 /* What the workers read. */
 const struct worker_shared *shared_view(const struct shared *s);
 
+/* Records the workers' mailboxes (an array of n, by worker id) once the workers exist and
+ * before they start; borrowed. */
+void shared_set_mailboxes(struct shared *s, struct mailbox **mailboxes, unsigned n);
+
 /* SIGHUP: rereads --userdb.  On failure the old users stay and err says why.  0 or -1. */
 int shared_reload(struct shared *s, char *err, size_t errlen);
 

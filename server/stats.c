@@ -31,6 +31,7 @@ static const char *const conn_names[CONN_COUNT] = {
     [CONN_CLOSED_IDLE] = "closed_idle",
     [CONN_CLOSED_DESYNC] = "closed_desync",
     [CONN_PAUSED_SLOW] = "paused_slow",
+    [CONN_HANDED_OFF] = "handed_off",
 };
 
 enum stats_reply stats_reply_index(int code)

@@ -35,6 +35,7 @@ enum stats_conn {
     CONN_CLOSED_IDLE,     /* --tcp-idle-timeout passed */
     CONN_CLOSED_DESYNC,   /* bytes that are neither STUN nor ChannelData */
     CONN_PAUSED_SLOW,     /* stopped reading: the client does not read its answers */
+    CONN_HANDED_OFF,      /* an RFC 6062 data connection moved to its allocation's worker */
     CONN_COUNT
 };
 

@@ -31,6 +31,13 @@ struct tcp_listener {
     union addr local;
 };
 
+/* What became of a connection while its own read loop ran (RFC 6062 data connections). */
+enum tcp_fate {
+    TCP_LIVE,
+    TCP_RELEASED,   /* its bufferevent now belongs to a splice: only the struct goes */
+    TCP_HANDED_OFF, /* its socket moves to another worker: hand it over, then close */
+};
+
 struct tcp_conn {
     LIST_ENTRY(tcp_conn) link;
     struct worker *w;
@@ -39,7 +46,13 @@ struct tcp_conn {
     union addr local;
     bool paused;  /* reading stopped until the client reads its answers */
     bool closing; /* the client closed its side: close once the output is written */
+    bool in_read; /* read_frames() is running: a change of fate waits for it to finish */
+    enum tcp_fate fate;
+    tcp_handoff_fn *handoff;
+    void *handoff_arg;
 };
+
+static bool read_loop(struct tcp_conn *c);
 
 static void close_with(struct tcp_conn *c, enum stats_conn why)
 {
@@ -100,8 +113,64 @@ static void pause_reading(struct tcp_conn *c)
     bufferevent_setwatermark(c->bev, EV_WRITE, c->w->cfg->tcp_max_buffer / 2, 0);
 }
 
+struct bufferevent *tcp_conn_release(struct tcp_conn *c)
+{
+    struct bufferevent *bev = c->bev;
+
+    LIST_REMOVE(c, link);
+    c->w->nconns--;
+    bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+    bufferevent_set_timeouts(bev, NULL, NULL);
+    bufferevent_setwatermark(bev, EV_READ | EV_WRITE, 0, 0);
+    if (c->in_read)
+        c->fate = TCP_RELEASED; /* read_frames() frees the struct when it returns */
+    else
+        free(c);
+    return bev;
+}
+
+void tcp_conn_handoff(struct tcp_conn *c, tcp_handoff_fn *fn, void *arg)
+{
+    c->fate = TCP_HANDED_OFF;
+    c->handoff = fn;
+    c->handoff_arg = arg;
+}
+
+/* Carries out a fate decided during the read loop, once the frame that decided it is gone
+ * from the input.  Returns false: the connection is no longer ours. */
+static bool follow_fate(struct tcp_conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t rest = evbuffer_get_length(in);
+
+    if (c->fate == TCP_RELEASED) {
+        /* Bytes the client sent after its ConnectionBind belong to the peer already. */
+        if (rest > 0)
+            bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+                                                      BEV_TRIG_DEFER_CALLBACKS);
+        free(c);
+        return false;
+    }
+    /* The other worker gets its own descriptor of the socket, and what was read ahead. */
+    c->handoff(dup(bufferevent_getfd(c->bev)), rest ? evbuffer_pullup(in, -1) : NULL, rest,
+               c->handoff_arg);
+    tcp_conn_close(c);
+    return false;
+}
+
 /* Takes every complete frame from the input.  Returns false when the connection was closed. */
 static bool read_frames(struct tcp_conn *c)
+{
+    bool open;
+
+    c->in_read = true;
+    open = read_loop(c);
+    if (open)
+        c->in_read = false;
+    return open;
+}
+
+static bool read_loop(struct tcp_conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -134,6 +203,8 @@ static bool read_frames(struct tcp_conn *c)
         STATS_ADD(c->w->stats.rx_bytes, (unsigned)flen);
         dispatch_packet(c->w, &ref, p, (size_t)flen);
         evbuffer_drain(in, (size_t)flen);
+        if (c->fate != TCP_LIVE)
+            return follow_fate(c);
     }
 }
 
@@ -179,33 +250,29 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     close_with(c, CONN_CLOSED_PEER);
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                      int salen, void *arg)
+/* A client connection on socket fd in w's loop; closes fd when it cannot be had. */
+static struct tcp_conn *conn_new(struct worker *w, int fd, const union addr *remote,
+                                 const union addr *local)
 {
-    struct tcp_listener *tl = arg;
-    struct worker *w = tl->w;
     struct timeval idle = {.tv_sec = w->cfg->tcp_idle_timeout};
-    socklen_t len = sizeof(union addr);
     struct tcp_conn *c;
     int one = 1;
 
-    (void)l;
     if (w->nconns >= (size_t)w->cfg->tcp_max_conns || (c = calloc(1, sizeof(*c))) == NULL) {
         STATS_INC(w->stats.conn[CONN_REJECTED_LIMIT]);
         close(fd);
-        return;
+        return NULL;
     }
     c->w = w;
-    memcpy(&c->remote, sa, (size_t)salen < sizeof(c->remote) ? (size_t)salen : sizeof(c->remote));
-    if (getsockname(fd, &c->local.sa, &len) < 0)
-        c->local = tl->local;
+    c->remote = *remote;
+    c->local = *local;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL) {
         close(fd);
         free(c);
         STATS_INC(w->stats.conn[CONN_REJECTED_LIMIT]);
-        return;
+        return NULL;
     }
     LIST_INSERT_HEAD(&w->conns, c, link);
     w->nconns++;
@@ -214,6 +281,32 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     bufferevent_setwatermark(c->bev, EV_READ, 0, TCP_INPUT_MAX);
     bufferevent_set_timeouts(c->bev, &idle, &idle);
     bufferevent_enable(c->bev, EV_READ);
+    return c;
+}
+
+struct tcp_conn *tcp_conn_adopt(struct worker *w, int fd, const union addr *remote,
+                                const union addr *local, const void *rest, size_t n)
+{
+    struct tcp_conn *c = conn_new(w, fd, remote, local);
+
+    if (c && n > 0)
+        evbuffer_add(bufferevent_get_input(c->bev), rest, n);
+    return c;
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+    struct tcp_listener *tl = arg;
+    socklen_t len = sizeof(union addr);
+    union addr remote, local;
+
+    (void)l;
+    memset(&remote, 0, sizeof(remote));
+    memcpy(&remote, sa, (size_t)salen < sizeof(remote) ? (size_t)salen : sizeof(remote));
+    if (getsockname(fd, &local.sa, &len) < 0)
+        local = tl->local;
+    conn_new(tl->w, fd, &remote, &local);
 }
 
 int tcp_listener_open(struct tcp_listener **out, struct worker *w, const union addr *a,

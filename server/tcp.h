@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto/addr.h"
 
@@ -31,6 +32,23 @@ int tcp_conn_relay(struct tcp_conn *c, const void *buf, size_t len);
  * instead of --tcp-idle-timeout on reads; a client that stops reading still meets the write
  * timeout. */
 void tcp_conn_set_allocated(struct tcp_conn *c, bool allocated);
+
+/* RFC 6062 data connections.  tcp_conn_release: the connection stops being a STUN client
+ * connection and its bufferevent (callbacks cleared, still open) becomes the caller's, for
+ * splicing; callable from inside the connection's own request handling. */
+struct bufferevent;
+struct bufferevent *tcp_conn_release(struct tcp_conn *c);
+
+/* Called (from inside the connection's request handling) to move the connection to another
+ * worker: once the current request is done, fn gets a duplicate of its socket and the bytes
+ * read past the request, then the connection closes here. */
+typedef void tcp_handoff_fn(int fd, const uint8_t *rest, size_t n, void *arg);
+void tcp_conn_handoff(struct tcp_conn *c, tcp_handoff_fn *fn, void *arg);
+
+/* The other end of a handoff: a client connection on w for socket fd, with the n bytes at rest
+ * already read.  NULL (fd closed) when w cannot take it. */
+struct tcp_conn *tcp_conn_adopt(struct worker *w, int fd, const union addr *remote,
+                                const union addr *local, const void *rest, size_t n);
 
 /* Closes the connection at once and frees it (unlinking it from its worker). */
 void tcp_conn_close(struct tcp_conn *c);

@@ -1,11 +1,13 @@
 /* turn.c — a TURN request's way through the server: authentication, relay/, signed answer. */
 #include "server/turn.h"
 
+#include <string.h>
 #include <time.h>
 
 #include "auth/auth.h"
 #include "server/dispatch.h"
 #include "server/log.h"
+#include "server/tcppeer.h"
 #include "server/worker.h"
 
 /* Authenticates m.  Returns 0 with r filled, or -1 after answering the error (401 and 438
@@ -54,7 +56,16 @@ void turn_request(struct worker *w, const struct relay_client *c, struct stun_ms
         stun_build_unknown(&b, m->unknown, m->nunknown);
         code = 420;
     } else {
-        code = relay_request(w->relay, c, m, r.user, worker_now(w), &b, out, sizeof(out));
+        struct relay_sig sig = {.key_len = (uint8_t)r.key_len, .sha256 = r.sha256_mi};
+        memcpy(sig.key, r.key, sizeof(sig.key));
+        code = relay_request(w->relay, c, m, r.user, w->shared->auth ? &sig : NULL,
+                             worker_now(w), &b, out, sizeof(out));
+        if (code == RELAY_ANSWERED)
+            return;
+        if (code == RELAY_HANDOFF) {
+            tcppeer_handoff(w, c, m, r.user, w->shared->auth ? &sig : NULL);
+            return;
+        }
     }
     if (code != 0 && log_enabled(LOG_LVL_DEBUG)) {
         char addr[ADDR_STRLEN];

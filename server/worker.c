@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "server/log.h"
+#include "server/mailbox.h"
 #include "server/peer.h"
 #include "server/tcp.h"
 #include "server/udp.h"
@@ -68,7 +69,8 @@ int worker_new(struct worker **out, const struct worker_shared *sh, int id,
     if (udp_rx_new(&w->rx) < 0)
         goto nomem;
     peer_io_init(&w->io, w);
-    if (relay_new(&w->relay, sh->relay, &w->io, worker_now(w)) < 0)
+    if (relay_new(&w->relay, sh->relay, &w->io, (unsigned)id, worker_now(w)) < 0 ||
+        mailbox_new(&w->mailbox, w->base, w) < 0)
         goto nomem;
     w->tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
     if (w->tick == NULL || event_add(w->tick, &second) < 0)
@@ -129,6 +131,7 @@ void worker_free(struct worker *w)
         tcp_conn_close(c);
     /* After the connections (whose allocations go with them), before the sockets. */
     relay_free(w->relay);
+    mailbox_free(w->mailbox);
     if (w->tick)
         event_free(w->tick);
     for (size_t i = 0; i < w->ntcp; i++)

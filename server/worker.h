@@ -13,6 +13,7 @@
 
 struct auth;
 struct event;
+struct mailbox;
 struct event_base;
 struct server;
 struct udp_sock;
@@ -29,6 +30,8 @@ struct worker_shared {
     const struct config *cfg;
     const struct auth *auth;           /* NULL with --no-auth */
     const struct relay_shared *relay;
+    struct mailbox **mailboxes;        /* every worker's inbox, by worker id */
+    unsigned nworkers;
 };
 
 /* Everything a worker owns.  Only the worker's own thread touches it while it runs, except
@@ -52,6 +55,7 @@ struct worker {
     size_t nconns;
 
     struct relay *relay;                      /* this worker's allocations */
+    struct mailbox *mailbox;                  /* work posted by other threads */
     struct relay_io io;                       /* relay/'s view of our sockets */
 
     struct stats stats;

@@ -35,6 +35,17 @@ struct fx_packet {
     size_t len;
 };
 
+/* A peer connection of the fake TCP network. */
+struct fx_tcp {
+    bool open;
+    bool bound;
+    union addr peer;
+    struct relay_tcpconn *tc;
+    struct relay_client data; /* the client data connection it is joined to */
+};
+
+#define FX_TCP 16
+
 struct fx {
     struct relay_shared sh;
     struct relay_io io;
@@ -48,6 +59,9 @@ struct fx {
     int npeer;
     struct fx_packet to_client[FX_SENT];
     int nclient;
+    struct fx_tcp tcp[FX_TCP];
+    int ntcp;
+    bool refuse_connect; /* tcp_connect fails at once */
 };
 
 FX void *fx_open(void *ctx, const union addr *a, bool df, struct relay_alloc *owner)
@@ -103,6 +117,47 @@ FX void fx_unhold(void *ctx, void *held)
 
     (void)held;
     f->held--;
+}
+
+FX void *fx_open_tcp(void *ctx, const union addr *a, struct relay_alloc *owner)
+{
+    struct fx_ep *e = fx_open(ctx, a, false, owner);
+
+    return e;
+}
+
+FX int fx_tcp_connect(void *ctx, void *listener, const union addr *peer,
+                      struct relay_tcpconn *tc, void **handle)
+{
+    struct fx *f = ctx;
+    struct fx_tcp *t;
+
+    (void)listener;
+    if (f->refuse_connect || f->ntcp == FX_TCP)
+        return -1;
+    t = &f->tcp[f->ntcp++];
+    *t = (struct fx_tcp){.open = true, .peer = *peer, .tc = tc};
+    *handle = t;
+    return 0;
+}
+
+FX int fx_tcp_bind(void *ctx, void *handle, const struct relay_client *c)
+{
+    struct fx_tcp *t = handle;
+
+    (void)ctx;
+    t->bound = true;
+    t->data = *c;
+    return 0;
+}
+
+FX void fx_tcp_close(void *ctx, void *handle)
+{
+    struct fx_tcp *t = handle;
+
+    (void)ctx;
+    CHECK(t->open);
+    t->open = false;
 }
 
 /* relay_reservations_free's view of fx_unhold. */
@@ -177,8 +232,11 @@ FX void fx_init(struct fx *f, bool v6, uint16_t lo, uint16_t hi)
     f->sh.max_channels = 8;
     f->io = (struct relay_io){.ctx = f, .open_udp = fx_open, .close = fx_close,
                               .hold = fx_hold, .adopt = fx_adopt, .unhold = fx_unhold,
+                              .open_tcp = fx_open_tcp, .tcp_connect = fx_tcp_connect,
+                              .tcp_bind = fx_tcp_bind, .tcp_close = fx_tcp_close,
                               .send_peer = fx_send_peer, .send_client = fx_send_client};
-    relay_new(&f->r, &f->sh, &f->io, f->now);
+    f->sh.max_tcp_connections = 8;
+    relay_new(&f->r, &f->sh, &f->io, 0, f->now);
 }
 
 FX void fx_done(struct fx *f)
@@ -186,6 +244,8 @@ FX void fx_done(struct fx *f)
     relay_free(f->r);
     for (int i = 0; i < f->neps; i++)
         CHECK(!f->eps[i].open); /* every endpoint closed */
+    for (int i = 0; i < f->ntcp; i++)
+        CHECK(!f->tcp[i].open); /* every peer connection closed */
     for (size_t i = 0; i < f->sh.naddrs; i++)
         relay_ports_free(f->sh.addrs[i].ports);
     relay_policy_free(f->sh.policy);
@@ -255,7 +315,7 @@ FX int req_send(struct fx *f, struct fx_req *q, const struct relay_client *c,
     if (!CHECK(stun_build_end(&q->b, &len) == 0) ||
         !CHECK(stun_msg_decode(&q->m, q->buf, len, 0) == STUN_OK))
         return -1;
-    q->code = relay_request(f->r, c, &q->m, user, f->now, &q->rb, q->out, sizeof(q->out));
+    q->code = relay_request(f->r, c, &q->m, user, NULL, f->now, &q->rb, q->out, sizeof(q->out));
     CHECK(stun_build_end(&q->rb, &rlen) == 0);
     CHECK(stun_msg_decode(&q->resp, q->out, rlen, 0) == STUN_OK);
     CHECK_MEM(q->resp.tid, q->m.tid, STUN_TID_LEN);
@@ -278,7 +338,7 @@ FX int req_resend(struct fx *f, struct fx_req *q, const struct relay_client *c,
 {
     size_t rlen = 0;
 
-    q->code = relay_request(f->r, c, &q->m, user, f->now, &q->rb, q->out, sizeof(q->out));
+    q->code = relay_request(f->r, c, &q->m, user, NULL, f->now, &q->rb, q->out, sizeof(q->out));
     CHECK(stun_build_end(&q->rb, &rlen) == 0);
     CHECK(stun_msg_decode(&q->resp, q->out, rlen, 0) == STUN_OK);
     return q->code;

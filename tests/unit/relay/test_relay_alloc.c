@@ -91,7 +91,7 @@ static void allocate_errors(void)
     CHECK_INT(req_send(&f, &q, &c, "alice"), 400);
     req_start(&q, STUN_METHOD_ALLOCATE);
     stun_build_u8(&q.b, STUN_ATTR_REQUESTED_TRANSPORT, STUN_TRANSPORT_TCP);
-    CHECK_INT(req_send(&f, &q, &c, "alice"), 442);
+    CHECK_INT(req_send(&f, &q, &c, "alice"), 400); /* RFC 6062 §5.1: TCP only over TCP/TLS */
     req_start(&q, STUN_METHOD_ALLOCATE);
     stun_build_u8(&q.b, STUN_ATTR_REQUESTED_TRANSPORT, 99);
     CHECK_INT(req_send(&f, &q, &c, "alice"), 442);

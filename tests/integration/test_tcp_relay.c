@@ -1,0 +1,313 @@
+/* test_tcp_relay.c — RFC 6062 TCP allocations through the real turnserver: coturn's uclient -T,
+ * and our own client with a TCP echo peer of the test's own. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proto/stun_build.h"
+#include "tests/lib/check.h"
+#include "tests/lib/client.h"
+#include "tests/lib/proc.h"
+#include "tests/lib/turnc.h"
+
+#define TIMEOUT 3000
+
+static struct proc srv;
+
+/* A TCP echo peer on 127.0.0.1: one thread accepting and echoing, bounded in time. */
+struct echo {
+    int lfd;
+    union addr addr;
+    pthread_t thread;
+    volatile int stop;
+};
+
+static void *echo_main(void *arg)
+{
+    struct echo *e = arg;
+    long long end = proc_now_ms() + 60000;
+
+    while (!e->stop && proc_now_ms() < end) {
+        uint8_t buf[65536];
+        int fd;
+        if (client_silent(e->lfd, 100))
+            continue;
+        fd = accept(e->lfd, NULL, NULL);
+        if (fd < 0)
+            continue;
+        for (;;) {
+            ssize_t n = recv(fd, buf, sizeof(buf), 0);
+            if (n <= 0 || client_send_all(fd, buf, (size_t)n) < 0)
+                break;
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static int echo_start(struct echo *e)
+{
+    socklen_t len = sizeof(e->addr);
+
+    memset(e, 0, sizeof(*e));
+    addr_parse(&e->addr, "127.0.0.1", 0);
+    e->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (e->lfd < 0 || bind(e->lfd, &e->addr.sa, addr_len(&e->addr)) < 0 ||
+        listen(e->lfd, 8) < 0 || getsockname(e->lfd, &e->addr.sa, &len) < 0)
+        return -1;
+    return pthread_create(&e->thread, NULL, echo_main, e);
+}
+
+static void echo_stop(struct echo *e)
+{
+    e->stop = 1;
+    pthread_join(e->thread, NULL);
+    close(e->lfd);
+}
+
+static void add_tcp_transport(struct stun_builder *b, const void *arg)
+{
+    (void)arg;
+    stun_build_u8(b, STUN_ATTR_REQUESTED_TRANSPORT, STUN_TRANSPORT_TCP);
+}
+
+static void add_peer(struct stun_builder *b, const void *arg)
+{
+    stun_build_addr(b, STUN_ATTR_XOR_PEER_ADDRESS, arg);
+}
+
+static void add_conn_id(struct stun_builder *b, const void *arg)
+{
+    stun_build_u32(b, STUN_ATTR_CONNECTION_ID, *(const uint32_t *)arg);
+}
+
+/* A TCP control connection with a TCP allocation; returns the Allocate's code. */
+static int tcp_allocation(struct turnc *t, uint16_t port)
+{
+    uint8_t buf[1024];
+    struct stun_msg resp;
+    int code;
+
+    if (turnc_open(t, SOCK_STREAM, "127.0.0.1", port, "alice", "secret") < 0)
+        return -1;
+    code = turnc_request(t, STUN_METHOD_ALLOCATE, add_tcp_transport, NULL, buf, sizeof(buf),
+                         &resp);
+    if (code == 0)
+        stun_msg_get_addr(&resp, STUN_ATTR_XOR_RELAYED_ADDRESS, &t->relayed);
+    return code;
+}
+
+/* Connect to peer; returns the code and sets *id on success. */
+static int connect_peer(struct turnc *t, const union addr *peer, uint32_t *id)
+{
+    uint8_t buf[1024];
+    struct stun_msg resp;
+    int code = turnc_request(t, STUN_METHOD_CONNECT, add_peer, peer, buf, sizeof(buf), &resp);
+
+    if (code == 0)
+        stun_msg_get_u32(&resp, STUN_ATTR_CONNECTION_ID, id);
+    return code;
+}
+
+/* A new data connection bound to id with ctl's credentials; returns its socket or -1. */
+static int data_connection(const struct turnc *ctl, uint32_t id, int *code)
+{
+    struct turnc d = *ctl;
+    uint8_t buf[1024];
+    struct stun_msg resp;
+
+    d.fd = client_connect(SOCK_STREAM, "127.0.0.1", srv.port, NULL);
+    if (d.fd < 0)
+        return -1;
+    *code = turnc_request(&d, STUN_METHOD_CONNECTION_BIND, add_conn_id, &id, buf, sizeof(buf),
+                          &resp);
+    if (*code != 0) {
+        close(d.fd);
+        return -1;
+    }
+    return d.fd;
+}
+
+/* Sends len bytes on fd and reads the echo back, comparing; returns bytes checked. */
+static size_t echo_roundtrip(int fd, size_t len)
+{
+    static uint8_t out[1 << 20], in[1 << 20];
+    size_t sent = 0, got = 0;
+    long long end = proc_now_ms() + 20000;
+
+    for (size_t i = 0; i < len; i++)
+        out[i] = (uint8_t)(i * 7 + i / 251);
+    while (got < len && proc_now_ms() < end) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0)};
+        if (poll(&pfd, 1, 1000) <= 0)
+            continue;
+        if ((pfd.revents & POLLOUT) && sent < len) {
+            ssize_t n = send(fd, out + sent, len - sent > 16384 ? 16384 : len - sent,
+                             MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0)
+                sent += (size_t)n;
+        }
+        if (pfd.revents & POLLIN) {
+            ssize_t n = recv(fd, in + got, len - got, MSG_DONTWAIT);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+    }
+    return got == len && memcmp(in, out, len) == 0 ? got : 0;
+}
+
+/* Connect, ConnectionBind on a second connection, then a megabyte both ways, byte exact. */
+static void connect_bind_and_relay(void)
+{
+    struct turnc ctl;
+    struct echo e;
+    uint32_t id = 0;
+    int code = -1, data;
+    long long t0;
+    size_t n;
+
+    if (!CHECK(echo_start(&e) == 0))
+        return;
+    if (CHECK_INT(tcp_allocation(&ctl, srv.port), 0) &&
+        CHECK_INT(connect_peer(&ctl, &e.addr, &id), 0) && CHECK(id != 0)) {
+        CHECK_INT(connect_peer(&ctl, &e.addr, &id), 446);
+        data = data_connection(&ctl, id, &code);
+        CHECK_INT(code, 0);
+        if (CHECK(data >= 0)) {
+            t0 = proc_now_ms();
+            n = echo_roundtrip(data, 1 << 20);
+            CHECK_INT(n, 1 << 20);
+            printf("  1 MiB through a TCP relay and back in %lld ms\n", proc_now_ms() - t0);
+            close(data);
+        }
+    }
+    turnc_close(&ctl);
+    echo_stop(&e);
+}
+
+/* Connect to a port where nobody listens: 447. */
+static void connect_refused(void)
+{
+    struct turnc ctl;
+    union addr dead;
+    uint32_t id = 0;
+
+    addr_parse(&dead, "127.0.0.1", proc_free_port());
+    if (CHECK_INT(tcp_allocation(&ctl, srv.port), 0))
+        CHECK_INT(connect_peer(&ctl, &dead, &id), 447);
+    turnc_close(&ctl);
+}
+
+/* A peer connecting to the relayed address: closed at once without a permission; with one,
+ * the client hears a ConnectionAttempt and binds it. */
+static void incoming_peer(void)
+{
+    struct turnc ctl;
+    union addr from;
+    uint8_t buf[256];
+    struct stun_msg m;
+    uint32_t id = 0;
+    int code = -1, p, data;
+    ssize_t n;
+
+    if (!CHECK_INT(tcp_allocation(&ctl, srv.port), 0))
+        goto out;
+    p = client_connect(SOCK_STREAM, "127.0.0.1", addr_port(&ctl.relayed), NULL);
+    CHECK(p >= 0);
+    CHECK_INT(client_recv(p, 1, buf, sizeof(buf), TIMEOUT), 0); /* closed: no permission */
+    close(p);
+    addr_parse(&from, "127.0.0.1", 0);
+    CHECK_INT(turnc_permit(&ctl, &from), 0);
+    p = client_connect(SOCK_STREAM, "127.0.0.1", addr_port(&ctl.relayed), NULL);
+    CHECK(client_send_all(p, "early bytes", 11) == 0); /* buffered until the bind */
+    n = client_recv(ctl.fd, 1, buf, sizeof(buf), TIMEOUT);
+    if (CHECK(n > 0) && CHECK(stun_msg_decode(&m, buf, (size_t)n, 0) == STUN_OK)) {
+        CHECK_INT(m.type, stun_type(STUN_METHOD_CONNECTION_ATTEMPT, STUN_CLASS_INDICATION));
+        CHECK(stun_msg_get_u32(&m, STUN_ATTR_CONNECTION_ID, &id) == STUN_OK);
+    }
+    data = data_connection(&ctl, id, &code);
+    if (CHECK_INT(code, 0) && CHECK(data >= 0)) {
+        memset(buf, 0, sizeof(buf));
+        CHECK(!client_silent(data, TIMEOUT) && recv(data, buf, 11, MSG_WAITALL) == 11);
+        CHECK_MEM(buf, "early bytes", 11);
+        CHECK(client_send_all(data, "reply", 5) == 0);
+        CHECK(!client_silent(p, TIMEOUT) && recv(p, buf, 5, MSG_WAITALL) == 5);
+        CHECK_MEM(buf, "reply", 5);
+        /* The control connection closes: the allocation and its data connections go. */
+        turnc_close(&ctl);
+        CHECK(!client_silent(data, TIMEOUT) && recv(data, buf, 1, 0) <= 0);
+        close(data);
+    }
+    close(p);
+out:
+    turnc_close(&ctl);
+}
+
+/* coturn's uclient -T: pairs of clients with TCP allocations reaching each other's relayed
+ * addresses (Connect, ConnectionAttempt, ConnectionBind), data connections that often land on
+ * another worker than their allocation. */
+static void uclient_tcp_relay(void)
+{
+    char cmd[256], out[16384];
+    long sent = -1, got = -1, lost = -1;
+    const char *p;
+
+    snprintf(cmd, sizeof(cmd),
+             "turnutils_uclient -T -u alice -w secret -p %u -n 300 -m 10 -z 5 127.0.0.1",
+             srv.port);
+    CHECK_INT(proc_capture(cmd, 90, out, sizeof(out)), 0);
+    if ((p = strstr(out, "start_mclient: tot_send_msgs=")) != NULL)
+        sscanf(p, "start_mclient: tot_send_msgs=%ld, tot_recv_msgs=%ld", &sent, &got);
+    if ((p = strstr(out, "Total lost packets ")) != NULL)
+        sscanf(p, "Total lost packets %ld", &lost);
+    if (!CHECK_INT(sent, 3000) || !CHECK_INT(got, 3000) || !CHECK_INT(lost, 0))
+        fprintf(stderr, "uclient said:\n%s\n", out);
+}
+
+/* --no-tcp-relay: a TCP allocation gets 442. */
+static void no_tcp_relay(void)
+{
+    const char *args[] = {"--listening-ip", "127.0.0.1", "--realm", "example.org",
+                          "--user", "alice:secret", "--no-tcp-relay", NULL};
+    struct proc p;
+    struct turnc ctl;
+
+    if (!CHECK(proc_start(&p, args) == 0))
+        return;
+    CHECK_INT(tcp_allocation(&ctl, p.port), 442);
+    turnc_close(&ctl);
+    CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
+    proc_cleanup(&p);
+}
+
+int main(void)
+{
+    const char *args[] = {"--listening-ip", "127.0.0.1", "--realm", "example.org",
+                          "--user", "alice:secret", "--allow-loopback-peers",
+                          "--relay-threads", "2", NULL};
+    int rc;
+
+    signal(SIGPIPE, SIG_IGN);
+    if (proc_start(&srv, args) < 0) {
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    RUN(connect_bind_and_relay);
+    RUN(connect_refused);
+    RUN(incoming_peer);
+    RUN(uclient_tcp_relay);
+    RUN(no_tcp_relay);
+    rc = proc_stop(&srv, SIGTERM, 5000, NULL);
+    CHECK_INT(rc, 0);
+    /* With two workers, some data connections reached the other one and were handed over. */
+    if (!CHECK(proc_log_contains(&srv, "tcp.handed_off=", 0)))
+        proc_dump_log(&srv);
+    proc_cleanup(&srv);
+    return check_summary();
+}
