@@ -227,6 +227,51 @@ static int open_endpoints(struct relay *r, struct relay_alloc *a, const struct r
     return opened > 0 ? 0 : last ? last : 508;
 }
 
+/* RFC 8656 §7.2 step 11 and RFC 8489 §10: with --alternate-server every Allocate is sent on to
+ * the next alternate in turn (300); a draining server with none takes no new allocation. */
+static int redirect(struct relay *r)
+{
+    const struct relay_shared *sh = r->sh;
+    unsigned i;
+
+    if (sh->control == NULL)
+        return 0;
+    if (sh->nalternates) {
+        i = atomic_fetch_add(&sh->control->alternate_next, 1) % (unsigned)sh->nalternates;
+        r->alternate = sh->alternates[i];
+        return 300;
+    }
+    if (atomic_load(&sh->control->draining))
+        return relay_fail(r, 508, "Server is draining");
+    return 0;
+}
+
+/* The per-user and total quotas, and --max-allocations-per-ip; all or none taken. */
+static int take_quotas(struct relay *r, const struct relay_client *c, const char *user)
+{
+    const struct relay_shared *sh = r->sh;
+    char ip[ADDR_STRLEN];
+
+    if (relay_quota_take(sh->quota, user, sh->user_quota, sh->total_quota) < 0)
+        return relay_fail(r, -1, "Allocation quota reached");
+    if (sh->ip_quota &&
+        relay_quota_take(sh->ip_quota, addr_format_ip(&c->remote, ip, sizeof(ip)),
+                         sh->max_per_ip, 0) < 0) {
+        relay_quota_put(sh->quota, user);
+        return relay_fail(r, -1, "Too many allocations from this address");
+    }
+    return 0;
+}
+
+static void put_quotas(struct relay *r, const struct relay_client *c, const char *user)
+{
+    char ip[ADDR_STRLEN];
+
+    relay_quota_put(r->sh->quota, user);
+    if (r->sh->ip_quota)
+        relay_quota_put(r->sh->ip_quota, addr_format_ip(&c->remote, ip, sizeof(ip)));
+}
+
 int relay_handle_allocate(struct relay *r, const struct relay_client *c,
                           const struct stun_msg *m, const char *user, struct stun_builder *b)
 {
@@ -244,14 +289,17 @@ int relay_handle_allocate(struct relay *r, const struct relay_client *c,
         }
         return relay_fail(r, 437, "An allocation exists on this 5-tuple");
     }
+    code = redirect(r);
+    if (code)
+        return code;
     code = check_allocate(r, c, m, &q);
     if (code)
         return code;
-    if (relay_quota_take(sh->quota, user, sh->user_quota, sh->total_quota) < 0)
+    if (take_quotas(r, c, user) < 0)
         return 486;
     a = relay_alloc_new(r, c, user, r->now);
     if (a == NULL) {
-        relay_quota_put(sh->quota, user);
+        put_quotas(r, c, user);
         return 500;
     }
     memcpy(a->tid, m->tid, STUN_TID_LEN);
@@ -259,7 +307,7 @@ int relay_handle_allocate(struct relay *r, const struct relay_client *c,
     a->tcp = q.tcp;
     code = open_endpoints(r, a, c, &q);
     if (code) {
-        relay_quota_put(sh->quota, user);
+        put_quotas(r, c, user);
         relay_alloc_free(a);
         return code;
     }
@@ -300,7 +348,7 @@ int relay_handle_refresh(struct relay *r, struct relay_alloc *a, const struct st
             a->ep[ep].handle = NULL;
         } else {
             relay_tomb_add(r, &a->client, m->tid);
-            relay_delete(r, a, false);
+            relay_delete(r, a, RELAY_END_DELETED);
         }
         stun_build_u32(b, STUN_ATTR_LIFETIME, 0);
         return 0;

@@ -16,6 +16,7 @@ static const char *const drop_names[RELAY_DROP_COUNT] = {
     [RELAY_DROP_MALFORMED] = "malformed",
     [RELAY_DROP_QUEUE_FULL] = "queue_full",
     [RELAY_DROP_TCP_ALLOCATION] = "tcp_allocation",
+    [RELAY_DROP_BANDWIDTH] = "bandwidth",
     [RELAY_DROP_SEND_FAILED] = "send_failed",
 };
 
@@ -53,6 +54,8 @@ int relay_new(struct relay **out, const struct relay_shared *sh, const struct re
         return -1;
     }
     r->rng |= 1;
+    if (sh->bps_capacity)
+        r->capacity = sh->bps_capacity / (sh->nworkers ? sh->nworkers : 1);
     *out = r;
     return 0;
 }
@@ -63,7 +66,7 @@ void relay_free(struct relay *r)
         return;
     for (size_t i = 0; r->buckets && i < r->nbuckets; i++) {
         while (r->buckets[i])
-            relay_delete(r, r->buckets[i], false);
+            relay_delete(r, r->buckets[i], RELAY_END_SHUTDOWN);
     }
     free(r->buckets);
     wheel_free(r->wheel);
@@ -131,11 +134,37 @@ void relay_insert(struct relay *r, struct relay_alloc *a)
     r->count++;
     RELAY_STAT_INC(r->stats.allocations_created);
     RELAY_STAT_INC(r->stats.allocations_active);
+    relay_announce(r, a, RELAY_END_NONE);
     if (r->io->client_state)
         r->io->client_state(r->io->ctx, &a->client, true);
 }
 
-void relay_delete(struct relay *r, struct relay_alloc *a, bool expired)
+void relay_announce(struct relay *r, const struct relay_alloc *a, enum relay_end why)
+{
+    struct relay_alloc_info info = {
+        .user = a->user, .client = &a->client, .tcp = a->tcp, .end = why,
+        .lifetime = a->expires > r->now ? a->expires - r->now : 0,
+        .duration = r->now - a->created,
+        .to_peer_packets = a->to_peer_packets, .to_peer_bytes = a->to_peer_bytes,
+        .to_client_packets = a->to_client_packets, .to_client_bytes = a->to_client_bytes};
+
+    if (r->io->on_allocation == NULL)
+        return;
+    for (int i = 0; i < RELAY_EP_COUNT; i++) {
+        const struct relay_ep *ep = &a->ep[i];
+        if (ep->handle == NULL)
+            continue;
+        info.relayed[info.nrelayed] = ep->addr;
+        if (ep->pool->external.sa.sa_family != AF_UNSPEC) {
+            info.relayed[info.nrelayed] = ep->pool->external;
+            addr_set_port(&info.relayed[info.nrelayed], addr_port(&ep->addr));
+        }
+        info.nrelayed++;
+    }
+    r->io->on_allocation(r->io->ctx, &info);
+}
+
+void relay_delete(struct relay *r, struct relay_alloc *a, enum relay_end why)
 {
     struct relay_alloc **pp = &r->buckets[bucket_of(r, &a->client)];
 
@@ -145,8 +174,14 @@ void relay_delete(struct relay *r, struct relay_alloc *a, bool expired)
         *pp = a->hnext;
     r->count--;
     wheel_del(r->wheel, &a->timer);
+    relay_announce(r, a, why);
     relay_quota_put(r->sh->quota, a->user);
-    RELAY_STAT_INC(*(expired ? &r->stats.allocations_expired : &r->stats.allocations_deleted));
+    if (r->sh->ip_quota) {
+        char ip[ADDR_STRLEN];
+        relay_quota_put(r->sh->ip_quota, addr_format_ip(&a->client.remote, ip, sizeof(ip)));
+    }
+    RELAY_STAT_INC(*(why == RELAY_END_EXPIRED ? &r->stats.allocations_expired
+                                              : &r->stats.allocations_deleted));
     RELAY_STAT_ADD(r->stats.allocations_active, (uint64_t)-1);
     if (r->io->client_state)
         r->io->client_state(r->io->ctx, &a->client, false);
@@ -250,6 +285,8 @@ out:
     if (code != 0) {
         stun_build_response(b, buf, cap, m, STUN_CLASS_ERROR);
         stun_build_error(b, code, r->reason);
+        if (code == 300)
+            stun_build_addr(b, STUN_ATTR_ALTERNATE_SERVER, &r->alternate);
     }
     return code;
 }
@@ -259,9 +296,41 @@ static void drop(struct relay *r, enum relay_drop why)
     RELAY_STAT_INC(r->stats.drop[why]);
 }
 
+/* Takes len bytes from a bucket refilled at rate bytes per second; false when they are not
+ * there.  Refilled lazily: no timer, O(1) per packet. */
+static bool bucket_take(struct relay_bucket *b, uint64_t rate, uint32_t now, size_t len)
+{
+    if (now != b->last) {
+        uint64_t add = (uint64_t)(now - b->last) * rate;
+        b->tokens = b->tokens + add > rate ? rate : b->tokens + add;
+        b->last = now;
+    }
+    if (b->tokens < len)
+        return false;
+    b->tokens -= len;
+    return true;
+}
+
+/* --max-bps for the allocation and --bps-capacity for the worker, each way separately. */
+static bool within_bandwidth(struct relay *r, struct relay_alloc *a, bool to_peer, size_t len)
+{
+    uint32_t rate = r->sh->max_bps;
+
+    if (rate && !bucket_take(to_peer ? &a->bw_to_peer : &a->bw_to_client, rate, r->now, len))
+        return false;
+    if (r->capacity &&
+        !bucket_take(to_peer ? &r->cap_to_peer : &r->cap_to_client, r->capacity, r->now, len))
+        return false;
+    return true;
+}
+
 static void to_peer(struct relay *r, struct relay_alloc *a, struct relay_ep *ep,
                     const union addr *peer, const uint8_t *p, size_t len, bool df)
 {
+    if (!within_bandwidth(r, a, true, len)) {
+        drop(r, RELAY_DROP_BANDWIDTH);
+        return;
+    }
     if (r->io->send_peer(r->io->ctx, ep->handle, peer, p, len, df || a->dont_fragment) < 0) {
         drop(r, RELAY_DROP_SEND_FAILED);
         return;
@@ -281,6 +350,7 @@ void relay_send_indication(struct relay *r, const struct relay_client *c,
     union addr peer;
     size_t len;
 
+    r->now = now;
     if (a == NULL) {
         drop(r, RELAY_DROP_NO_ALLOCATION);
         return;
@@ -314,6 +384,7 @@ void relay_channel_data(struct relay *r, const struct relay_client *c, const uin
     uint16_t num;
     size_t dlen;
 
+    r->now = now;
     if (frame_chandata_parse(buf, len, &num, &dlen) != 0) {
         drop(r, RELAY_DROP_MALFORMED);
         return;
@@ -344,6 +415,11 @@ void relay_peer_data(struct relay *r, struct relay_alloc *a, const union addr *p
     /* RFC 8656 §9: only addresses with a permission may reach the client. */
     if (!relay_alloc_permitted(a, peer, now)) {
         drop(r, RELAY_DROP_NO_PERMISSION);
+        return;
+    }
+    r->now = now;
+    if (!within_bandwidth(r, a, false, len)) {
+        drop(r, RELAY_DROP_BANDWIDTH);
         return;
     }
     ch = relay_alloc_chan_by_peer(a, peer, now);
@@ -382,7 +458,7 @@ static void on_timer(struct wheel_timer *t, void *arg)
     struct relay *r = arg;
 
     if (a->expires <= r->now) {
-        relay_delete(r, a, true);
+        relay_delete(r, a, RELAY_END_EXPIRED);
         return;
     }
     relay_alloc_sweep(a, r->now);
@@ -416,12 +492,17 @@ void relay_client_gone(struct relay *r, const struct relay_client *c)
     struct relay_alloc *a = relay_find(r, c);
 
     if (a)
-        relay_delete(r, a, false);
+        relay_delete(r, a, RELAY_END_CLIENT_GONE);
 }
 
 const struct relay_stats *relay_stats(const struct relay *r)
 {
     return &r->stats;
+}
+
+size_t relay_count(const struct relay *r)
+{
+    return r->count;
 }
 
 const char *relay_reason(const struct relay *r)

@@ -29,6 +29,30 @@ struct relay_client {
 struct relay_alloc;
 struct relay_tcpconn;
 
+/* Why an allocation ended (RELAY_END_NONE: it was just created). */
+enum relay_end {
+    RELAY_END_NONE,
+    RELAY_END_EXPIRED,     /* its lifetime ran out */
+    RELAY_END_DELETED,     /* Refresh with LIFETIME 0 */
+    RELAY_END_CLIENT_GONE, /* its stream connection closed */
+    RELAY_END_SHUTDOWN,    /* the server stopped */
+};
+
+/* What the I/O layer is told of an allocation when it starts and when it ends (one log line
+ * each, DESIGN §5).  Valid only during the callback. */
+struct relay_alloc_info {
+    const char *user;
+    const struct relay_client *client;
+    union addr relayed[2];        /* as advertised (--external-ip applied) */
+    size_t nrelayed;
+    bool tcp;                     /* an RFC 6062 TCP allocation */
+    uint32_t lifetime;            /* seconds left */
+    uint32_t duration;            /* seconds since it was created */
+    uint64_t to_peer_packets, to_peer_bytes;
+    uint64_t to_client_packets, to_client_bytes;
+    enum relay_end end;
+};
+
 /* How to sign an answer that relay/ sends on its own, later than the request (Connect,
  * ConnectionBind): the key that verified the request and the integrity attribute it used. */
 struct relay_sig {
@@ -68,6 +92,8 @@ struct relay_io {
     /* Tells the I/O layer that client c now holds an allocation (or no longer does), so that
      * a stream's idle timeout gives way to the allocation's lifetime.  May be NULL. */
     void (*client_state)(void *ctx, const struct relay_client *c, bool has_allocation);
+    /* An allocation started (info->end is RELAY_END_NONE) or ended.  May be NULL. */
+    void (*on_allocation)(void *ctx, const struct relay_alloc_info *info);
 
     /* RFC 6062 TCP relays (all may be NULL when the I/O layer has none: TCP allocations then
      * get 442).  open_tcp: a listening TCP socket on a, whose incoming connections are handed
@@ -113,6 +139,20 @@ struct relay_shared {
     uint16_t max_channels;        /* per allocation */
     uint16_t max_tcp_connections; /* RFC 6062 peer connections per allocation */
     bool no_tcp_relay;            /* --no-tcp-relay: REQUESTED-TRANSPORT TCP gets 442 */
+    uint32_t max_per_ip;          /* --max-allocations-per-ip, 0 = no limit */
+    struct relay_quota *ip_quota; /* allocations counted by client IP */
+    uint32_t max_bps;             /* --max-bps: bytes/s per allocation and direction, 0 = none */
+    uint64_t bps_capacity;        /* --bps-capacity: bytes/s per direction for the server */
+    unsigned nworkers;            /* the capacity is shared out evenly between the workers */
+    union addr alternates[8];     /* --alternate-server: Allocates get 300, in turn */
+    size_t nalternates;
+    struct relay_control *control;/* what changes while the workers run */
+};
+
+/* The little shared state that changes at run time, owned by whoever set up relay_shared. */
+struct relay_control {
+    _Atomic unsigned alternate_next; /* round robin over the alternates */
+    _Atomic bool draining;           /* SIGUSR1: no new allocation (300 or 508) */
 };
 
 /* Why relay/ dropped something without an answer. */
@@ -124,6 +164,7 @@ enum relay_drop {
     RELAY_DROP_MALFORMED,      /* Send without its attributes, ChannelData too short */
     RELAY_DROP_QUEUE_FULL,     /* a stream client's queue is full (it reads too slowly) */
     RELAY_DROP_TCP_ALLOCATION, /* Send or ChannelData on a TCP allocation (RFC 6062) */
+    RELAY_DROP_BANDWIDTH,      /* over --max-bps or --bps-capacity */
     RELAY_DROP_SEND_FAILED,    /* the network refused */
     RELAY_DROP_COUNT
 };
@@ -222,6 +263,9 @@ void relay_tick(struct relay *r, uint32_t now);
 
 /* The client's stream closed: its allocation (if any) goes with it. */
 void relay_client_gone(struct relay *r, const struct relay_client *c);
+
+/* Allocations this relay holds right now. */
+size_t relay_count(const struct relay *r);
 
 /* The allocation on a 5-tuple, or NULL. */
 struct relay_alloc *relay_find(struct relay *r, const struct relay_client *c);

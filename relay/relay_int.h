@@ -53,6 +53,12 @@ struct relay_tcpconn {
     bool fingerprint;
 };
 
+/* A token bucket of bytes refilled each second up to rate (one second of burst). */
+struct relay_bucket {
+    uint64_t tokens;
+    uint32_t last;
+};
+
 /* One relayed transport address of an allocation (one per address family). */
 struct relay_ep {
     void *handle;                 /* the I/O layer's endpoint, NULL when unused */
@@ -88,6 +94,7 @@ struct relay_alloc {
     uint16_t ntcpconns;
     uint64_t to_peer_packets, to_peer_bytes;
     uint64_t to_client_packets, to_client_bytes;
+    struct relay_bucket bw_to_peer, bw_to_client; /* --max-bps */
     char user[];                  /* the user who created it: later requests must match */
 };
 
@@ -113,6 +120,9 @@ struct relay {
     uint64_t rng;                 /* xorshift state: ports, indication transaction IDs */
     uint32_t now;
     const char *reason;           /* the reason phrase of the error being answered, or NULL */
+    union addr alternate;         /* the ALTERNATE-SERVER of a 300 being answered */
+    uint64_t capacity;            /* this worker's share of --bps-capacity, 0 = none */
+    struct relay_bucket cap_to_peer, cap_to_client;
     struct relay_tomb tombs[RELAY_TOMBS];
     unsigned tomb_next;
     struct relay_stats stats;
@@ -134,7 +144,8 @@ static inline int relay_fail(struct relay *r, int code, const char *why)
 uint64_t relay_random(struct relay *r);
 bool relay_client_equal(const struct relay_client *a, const struct relay_client *b);
 void relay_insert(struct relay *r, struct relay_alloc *a);
-void relay_delete(struct relay *r, struct relay_alloc *a, bool expired);
+void relay_delete(struct relay *r, struct relay_alloc *a, enum relay_end why);
+void relay_announce(struct relay *r, const struct relay_alloc *a, enum relay_end why);
 void relay_tomb_add(struct relay *r, const struct relay_client *c, const uint8_t *tid);
 bool relay_tomb_find(struct relay *r, const struct relay_client *c, const uint8_t *tid);
 

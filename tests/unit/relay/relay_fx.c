@@ -62,6 +62,10 @@ struct fx {
     struct fx_tcp tcp[FX_TCP];
     int ntcp;
     bool refuse_connect; /* tcp_connect fails at once */
+    int created, ended;  /* on_allocation calls */
+    struct relay_alloc_info last_end; /* its pointers cleared: valid only in the callback */
+    char last_user[64];
+    struct relay_control control;
 };
 
 FX void *fx_open(void *ctx, const union addr *a, bool df, struct relay_alloc *owner)
@@ -160,6 +164,21 @@ FX void fx_tcp_close(void *ctx, void *handle)
     t->open = false;
 }
 
+FX void fx_on_allocation(void *ctx, const struct relay_alloc_info *info)
+{
+    struct fx *f = ctx;
+
+    if (info->end == RELAY_END_NONE) {
+        f->created++;
+        return;
+    }
+    f->ended++;
+    f->last_end = *info;
+    snprintf(f->last_user, sizeof(f->last_user), "%s", info->user);
+    f->last_end.user = NULL;
+    f->last_end.client = NULL;
+}
+
 /* relay_reservations_free's view of fx_unhold. */
 FX void fx_release_held(const union addr *addr, void *held, void *arg)
 {
@@ -234,8 +253,11 @@ FX void fx_init(struct fx *f, bool v6, uint16_t lo, uint16_t hi)
                               .hold = fx_hold, .adopt = fx_adopt, .unhold = fx_unhold,
                               .open_tcp = fx_open_tcp, .tcp_connect = fx_tcp_connect,
                               .tcp_bind = fx_tcp_bind, .tcp_close = fx_tcp_close,
+                              .on_allocation = fx_on_allocation,
                               .send_peer = fx_send_peer, .send_client = fx_send_client};
     f->sh.max_tcp_connections = 8;
+    f->sh.control = &f->control;
+    relay_quota_new(&f->sh.ip_quota);
     relay_new(&f->r, &f->sh, &f->io, 0, f->now);
 }
 
@@ -252,6 +274,7 @@ FX void fx_done(struct fx *f)
     relay_reservations_free(f->sh.reservations, fx_release_held, f);
     CHECK_INT(f->held, 0); /* every held port given back */
     relay_quota_free(f->sh.quota);
+    relay_quota_free(f->sh.ip_quota);
 }
 
 FX void fx_tick(struct fx *f, uint32_t seconds)
