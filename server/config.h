@@ -93,6 +93,25 @@ struct config {
     char *dh_file;               /* --dh-file: DH parameters for DHE ciphers */
     char *ca_file;               /* --CA-file: CA bundle (client certificates are not required) */
 
+    /* operations (issue 6) */
+    bool prometheus;             /* --prometheus: serve /metrics, /healthz, /readyz */
+    uint16_t prometheus_port;    /* --prometheus-port, 9641 */
+    union addr prometheus_addr;  /* --prometheus-address, 127.0.0.1 */
+    char *syslog_facility;       /* --syslog-facility: daemon (default), local0..local7, user */
+    uint32_t max_bps;            /* --max-bps: bytes/s per allocation and direction, 0 = none */
+    uint64_t bps_capacity;       /* --bps-capacity: bytes/s for the server and direction */
+    int channel_lifetime;        /* --channel-lifetime seconds, 600 */
+    int permission_lifetime;     /* --permission-lifetime seconds, 300 */
+    int max_allocations_per_ip;  /* --max-allocations-per-ip, 0 = no limit */
+    int unauthorized_ratelimit;  /* --unauthorized-ratelimit: 401s per second per client IP,
+                                    0 = no limit */
+    int drain_timeout;           /* --drain-timeout seconds after SIGUSR1, 0 = wait for all */
+    union addr alternates[8];    /* --alternate-server IP:PORT, repeatable */
+    size_t nalternates;
+    char *proc_user;             /* --proc-user: run as this user after binding */
+    char *proc_group;            /* --proc-group */
+    bool rfc5780;                /* --rfc5780: NAT behaviour discovery (two listening IPs) */
+
     /* RFC 6062 TCP relay allocations */
     bool no_tcp_relay;           /* --no-tcp-relay: REQUESTED-TRANSPORT TCP gets 442 */
 
