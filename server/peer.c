@@ -202,6 +202,45 @@ static void client_state(void *ctx, const struct relay_client *c, bool has_alloc
         tcp_conn_set_allocated(c->handle, has_allocation);
 }
 
+static const char *const transport_names[] = {
+    [RELAY_UDP] = "udp", [RELAY_TCP] = "tcp", [RELAY_TLS] = "tls", [RELAY_DTLS] = "dtls"};
+
+static const char *const end_names[] = {
+    [RELAY_END_NONE] = "none",          [RELAY_END_EXPIRED] = "expired",
+    [RELAY_END_DELETED] = "deleted",    [RELAY_END_CLIENT_GONE] = "client_gone",
+    [RELAY_END_SHUTDOWN] = "shutdown",
+};
+
+/* One line when an allocation starts and one when it ends (DESIGN §5): who, from where, which
+ * relayed addresses, and at the end how long and how much, in key=value form for log tools. */
+static void log_allocation(void *ctx, const struct relay_alloc_info *i)
+{
+    struct worker *w = ctx;
+    char client[ADDR_STRLEN], relayed[2 * ADDR_STRLEN + 2] = "";
+
+    if (!log_enabled(LOG_LVL_INFO))
+        return;
+    for (size_t k = 0; k < i->nrelayed; k++) {
+        char a[ADDR_STRLEN];
+        strcat(relayed, k ? "," : "");
+        strcat(relayed, addr_format(&i->relayed[k], a, sizeof(a)));
+    }
+    addr_format(&i->client->remote, client, sizeof(client));
+    if (i->end == RELAY_END_NONE) {
+        log_info("allocation start user=%s realm=%s client=%s/%s relay=%s%s lifetime=%u",
+                 i->user, w->cfg->realm, transport_names[i->client->transport], client, relayed,
+                 i->tcp ? "/tcp" : "", i->lifetime);
+        return;
+    }
+    log_info("allocation end user=%s realm=%s client=%s/%s relay=%s%s reason=%s duration=%u "
+             "to_peer_packets=%llu to_peer_bytes=%llu to_client_packets=%llu "
+             "to_client_bytes=%llu",
+             i->user, w->cfg->realm, transport_names[i->client->transport], client, relayed,
+             i->tcp ? "/tcp" : "", end_names[i->end], i->duration,
+             (unsigned long long)i->to_peer_packets, (unsigned long long)i->to_peer_bytes,
+             (unsigned long long)i->to_client_packets, (unsigned long long)i->to_client_bytes);
+}
+
 void peer_io_init(struct relay_io *io, struct worker *w)
 {
     io->ctx = w;
@@ -213,5 +252,6 @@ void peer_io_init(struct relay_io *io, struct worker *w)
     io->send_peer = peer_send;
     io->send_client = client_send;
     io->client_state = client_state;
+    io->on_allocation = log_allocation;
     tcppeer_io_init(io, w);
 }

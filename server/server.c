@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server/log.h"
@@ -26,6 +27,9 @@ struct server {
     struct event *sig_term;
     struct event *sig_int;
     struct event *sig_hup;
+    struct event *sig_usr1;
+    struct event *drain_timer;
+    time_t drain_start;
 };
 
 static int thread_count(const struct config *cfg)
@@ -76,15 +80,65 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
         log_info("SIGHUP: log file reopened%s", s->cfg->userdb ? ", userdb reloaded" : "");
 }
 
+static uint64_t active_allocations(const struct server *s)
+{
+    uint64_t n = 0;
+
+    for (int i = 0; i < s->nworkers; i++)
+        n += atomic_load(&relay_stats(s->workers[i]->relay)->allocations_active);
+    return n;
+}
+
+/* Once a second while draining: stop when the last allocation is gone, or at the deadline. */
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    uint64_t left = active_allocations(s);
+    time_t waited = time(NULL) - s->drain_start;
+
+    (void)fd;
+    (void)what;
+    if (left == 0) {
+        log_info("drained: no allocation left, shutting down");
+        event_base_loopbreak(s->base);
+    } else if (s->cfg->drain_timeout && waited >= s->cfg->drain_timeout) {
+        log_info("drain timeout after %lds: shutting down with %llu allocations", (long)waited,
+                 (unsigned long long)left);
+        event_base_loopbreak(s->base);
+    }
+}
+
+/* SIGUSR1 (as coturn): no new allocation from now on, the existing ones run to their end. */
+static void on_drain_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *s = arg;
+    const struct timeval second = {.tv_sec = 1};
+
+    (void)sig;
+    (void)what;
+    if (s->drain_timer)
+        return;
+    shared_drain(s->shared);
+    s->drain_start = time(NULL);
+    log_info("SIGUSR1: draining: new Allocates get %s; %llu allocations left; exit when they "
+             "end%s", s->cfg->nalternates ? "300 to an alternate server" : "508",
+             (unsigned long long)active_allocations(s),
+             s->cfg->drain_timeout ? " or at --drain-timeout" : "");
+    s->drain_timer = event_new(s->base, -1, EV_PERSIST, on_drain_tick, s);
+    if (s->drain_timer == NULL || event_add(s->drain_timer, &second) < 0)
+        log_error("cannot watch the drain: stop with SIGTERM");
+}
+
 static int add_signals(struct server *s)
 {
     s->sig_term = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
     s->sig_int = evsignal_new(s->base, SIGINT, on_stop_signal, s);
     s->sig_hup = evsignal_new(s->base, SIGHUP, on_hup, s);
-    if (!s->sig_term || !s->sig_int || !s->sig_hup)
+    s->sig_usr1 = evsignal_new(s->base, SIGUSR1, on_drain_signal, s);
+    if (!s->sig_term || !s->sig_int || !s->sig_hup || !s->sig_usr1)
         return -1;
     if (evsignal_add(s->sig_term, NULL) < 0 || evsignal_add(s->sig_int, NULL) < 0 ||
-        evsignal_add(s->sig_hup, NULL) < 0)
+        evsignal_add(s->sig_hup, NULL) < 0 || evsignal_add(s->sig_usr1, NULL) < 0)
         return -1;
     return 0;
 }
@@ -106,7 +160,8 @@ int server_new(struct server **out, const struct config *cfg, char *err, size_t 
         snprintf(err, errlen, "cannot install signal handlers");
         goto fail;
     }
-    if (shared_new(&s->shared, cfg, s->listen, s->nlisten, err, errlen) < 0)
+    if (shared_new(&s->shared, cfg, s->listen, s->nlisten, (unsigned)s->nworkers, err,
+                   errlen) < 0)
         goto fail;
     for (int i = 0; i < s->nworkers; i++)
         if (worker_new(&s->workers[i], shared_view(s->shared), i, s->listen, s->nlisten, err,
@@ -153,6 +208,7 @@ int server_run(struct server *s)
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     for (; started < s->nworkers; started++) {
         if (worker_start(s->workers[started]) < 0) {
@@ -240,6 +296,10 @@ void server_free(struct server *s)
         event_free(s->sig_int);
     if (s->sig_hup)
         event_free(s->sig_hup);
+    if (s->sig_usr1)
+        event_free(s->sig_usr1);
+    if (s->drain_timer)
+        event_free(s->drain_timer);
     if (s->base)
         event_base_free(s->base);
     free(s);

@@ -1,6 +1,7 @@
 /* shared.c — the state every worker shares, built from the configuration: auth and relay. */
 #include "server/shared.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct shared {
     struct worker_shared view;
     struct auth auth;
     struct relay_shared relay;
+    struct relay_control control;
 };
 
 static int fail(char *err, size_t errlen, const char *what)
@@ -163,25 +165,35 @@ static int setup_relay(struct shared *s, const union addr *listen, size_t n, cha
         return fail(err, errlen, "out of memory");
     r->default_lifetime = 600;
     r->max_lifetime = (uint32_t)cfg->max_allocate_lifetime;
-    r->permission_lifetime = 300;
-    r->channel_lifetime = 600;
+    /* RFC 8656 fixes 300 s and 600 s; coturn lets operators change them, and so do we. */
+    r->permission_lifetime = cfg->permission_lifetime ? (uint32_t)cfg->permission_lifetime : 300;
+    r->channel_lifetime = cfg->channel_lifetime ? (uint32_t)cfg->channel_lifetime : 600;
     r->user_quota = (uint32_t)cfg->user_quota;
     r->total_quota = (uint32_t)cfg->total_quota;
     r->max_permissions = MAX_PERMISSIONS;
     r->max_channels = MAX_CHANNELS;
     r->max_tcp_connections = MAX_TCP_CONNECTIONS;
     r->no_tcp_relay = cfg->no_tcp_relay;
+    r->max_bps = cfg->max_bps;
+    r->bps_capacity = cfg->bps_capacity;
+    r->max_per_ip = (uint32_t)cfg->max_allocations_per_ip;
+    if (r->max_per_ip && relay_quota_new(&r->ip_quota) < 0)
+        return fail(err, errlen, "out of memory");
+    for (size_t i = 0; i < cfg->nalternates && i < 8; i++)
+        r->alternates[r->nalternates++] = cfg->alternates[i];
+    r->control = &s->control;
     return setup_policy(s, listen, n, err, errlen);
 }
 
 int shared_new(struct shared **out, const struct config *cfg, const union addr *listen,
-               size_t n, char *err, size_t errlen)
+               size_t n, unsigned nworkers, char *err, size_t errlen)
 {
     struct shared *s = calloc(1, sizeof(*s));
 
     if (s == NULL)
         return fail(err, errlen, "out of memory");
     s->cfg = cfg;
+    s->relay.nworkers = nworkers;
     s->view.cfg = cfg;
     s->view.relay = &s->relay;
     if (setup_auth(s, err, errlen) < 0 || setup_relay(s, listen, n, err, errlen) < 0) {
@@ -195,6 +207,11 @@ int shared_new(struct shared **out, const struct config *cfg, const union addr *
 const struct worker_shared *shared_view(const struct shared *s)
 {
     return &s->view;
+}
+
+void shared_drain(struct shared *s)
+{
+    atomic_store(&s->control.draining, true);
 }
 
 void shared_set_mailboxes(struct shared *s, struct mailbox **mailboxes, unsigned n)
@@ -255,5 +272,6 @@ void shared_free(struct shared *s)
     relay_policy_free(s->relay.policy);
     relay_reservations_free(s->relay.reservations, release_held, NULL);
     relay_quota_free(s->relay.quota);
+    relay_quota_free(s->relay.ip_quota);
     free(s);
 }

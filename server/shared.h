@@ -14,7 +14,10 @@ struct shared;
  * holds the n resolved listening addresses (with port).  cfg is borrowed.  Returns 0, or -1
  * with the reason in err. */
 int shared_new(struct shared **out, const struct config *cfg, const union addr *listen,
-               size_t n, char *err, size_t errlen);
+               size_t n, unsigned nworkers, char *err, size_t errlen);
+
+/* SIGUSR1: new Allocates are refused from now on (300 to an alternate server, else 508). */
+void shared_drain(struct shared *s);
 
 /* What the workers read. */
 const struct worker_shared *shared_view(const struct shared *s);

@@ -10,6 +10,7 @@ static const char *const drop_names[DROP_COUNT] = {
     [DROP_NO_ALLOCATION] = "no_allocation",
     [DROP_RFC3489] = "rfc3489",
     [DROP_SEND_FAILED] = "send_failed",
+    [DROP_RATELIMIT] = "ratelimit",
 };
 
 static const struct {

@@ -15,6 +15,7 @@ enum stats_drop {
     DROP_NO_ALLOCATION,   /* ChannelData with no allocation on its 5-tuple */
     DROP_RFC3489,         /* RFC 3489 request with backward compatibility off */
     DROP_SEND_FAILED,     /* the kernel refused to send a reply */
+    DROP_RATELIMIT,       /* over --unauthorized-ratelimit: no more 401s this second */
     DROP_COUNT
 };
 

@@ -7,6 +7,7 @@
 #include "auth/auth.h"
 #include "server/dispatch.h"
 #include "server/log.h"
+#include "server/ratelimit.h"
 #include "server/tcppeer.h"
 #include "server/worker.h"
 
@@ -26,6 +27,13 @@ static int authenticate(struct worker *w, const struct relay_client *c,
                               AUTH_MAX_KEYS);
         if (auth_finish(a, m, keys, n < 0 ? 0 : (size_t)n, r) == 0)
             return 0;
+    }
+    /* A client that keeps failing (or a flood of strangers from one address) gets at most
+     * --unauthorized-ratelimit 401s a second; the rest are dropped, counted. */
+    if (r->code == 401 && w->unauthorized &&
+        !ratelimit_allow(w->unauthorized, &c->remote, worker_now(w))) {
+        STATS_INC(w->stats.drop[DROP_RATELIMIT]);
+        return -1;
     }
     if (r->code == 401 && m->integrity >= 0 && log_enabled(LOG_LVL_DEBUG)) {
         char addr[ADDR_STRLEN];

@@ -11,6 +11,7 @@
 
 #include "server/log.h"
 #include "server/mailbox.h"
+#include "server/ratelimit.h"
 #include "server/peer.h"
 #include "server/tcp.h"
 #include "server/udp.h"
@@ -72,6 +73,9 @@ int worker_new(struct worker **out, const struct worker_shared *sh, int id,
     if (relay_new(&w->relay, sh->relay, &w->io, (unsigned)id, worker_now(w)) < 0 ||
         mailbox_new(&w->mailbox, w->base, w) < 0)
         goto nomem;
+    if (sh->cfg->unauthorized_ratelimit > 0 &&
+        ratelimit_new(&w->unauthorized, (unsigned)sh->cfg->unauthorized_ratelimit) < 0)
+        goto nomem;
     w->tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
     if (w->tick == NULL || event_add(w->tick, &second) < 0)
         goto nomem;
@@ -132,6 +136,7 @@ void worker_free(struct worker *w)
     /* After the connections (whose allocations go with them), before the sockets. */
     relay_free(w->relay);
     mailbox_free(w->mailbox);
+    ratelimit_free(w->unauthorized);
     if (w->tick)
         event_free(w->tick);
     for (size_t i = 0; i < w->ntcp; i++)

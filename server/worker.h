@@ -56,6 +56,7 @@ struct worker {
 
     struct relay *relay;                      /* this worker's allocations */
     struct mailbox *mailbox;                  /* work posted by other threads */
+    struct ratelimit *unauthorized;           /* --unauthorized-ratelimit, or NULL */
     struct relay_io io;                       /* relay/'s view of our sockets */
 
     struct stats stats;
