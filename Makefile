@@ -3,6 +3,7 @@
 #   make            build/turnserver
 #   make run        build and start the server on etc/turnserver.conf's defaults
 #   make check      build and run every test, plainly and under ASan+UBSan, plus a short fuzz run
+#   make e2e        the browser tests only: headless Chromium relaying WebRTC through turnpike
 #   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
 #   make clean
 #
@@ -42,6 +43,9 @@ endif
 # Installed with apt-get when missing and running as root; otherwise we stop with the command.
 BUILD_PKGS := gcc make pkg-config libevent-dev libssl-dev libhiredis-dev
 TEST_PKGS  := clang libclang-rt-dev coturn procps iproute2
+# The browser tests (tests/e2e).  NodeSource's nodejs carries npm and conflicts with Debian's
+# npm package, so npm is asked for only when there is no npm command.
+E2E_PKGS    = chromium libnss3-tools openssl nodejs $(if $(shell command -v npm),,npm)
 
 define need_pkgs
 	$(Q)missing=; \
@@ -76,7 +80,8 @@ INTEG_BIN  := $(INTEG_SRC:tests/%.c=$(B)/tests/%)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
 
-.PHONY: all run check test-bins unit integration fuzz fuzz-run clean deps-build deps-test
+.PHONY: all run check test-bins unit integration e2e fuzz fuzz-run clean deps-build deps-test \
+        deps-e2e
 .DEFAULT_GOAL := all
 
 all: $(B)/turnserver
@@ -89,6 +94,11 @@ $(B)/.deps-build:
 deps-test: | $(B)/.deps-test
 $(B)/.deps-test: | $(B)/.deps-build
 	$(call need_pkgs,$(TEST_PKGS))
+	$(Q)touch $@
+
+deps-e2e: | $(B)/.deps-e2e
+$(B)/.deps-e2e: | $(B)/.deps-build
+	$(call need_pkgs,$(E2E_PKGS))
 	$(Q)touch $@
 
 $(B)/obj/%.o: %.c | $(B)/.deps-build
@@ -136,6 +146,10 @@ unit: $(UNIT_BIN)
 
 integration: $(B)/turnserver $(INTEG_BIN)
 	$(Q)tests/run --server $(B)/turnserver $(INTEG_BIN)
+
+# tests/e2e/run installs its npm packages from the lock file (npm ci) when they are missing.
+e2e: $(B)/turnserver | $(B)/.deps-e2e
+	$(Q)TURNPIKE_SERVER=$(abspath $(B)/turnserver) tests/e2e/run
 
 # ---- fuzzing -------------------------------------------------------------------------------
 FUZZ_CC     := clang
