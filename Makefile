@@ -5,6 +5,8 @@
 #   make check      build and run every test, plainly and under ASan+UBSan, plus a short fuzz run
 #   make e2e        the browser tests only: headless Chromium relaying WebRTC through turnpike
 #   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
+#   make bench      build the load generator into build/bench/ and compare coturn, a bare
+#                   forwarder and turnpike (tests/bench/compare; minutes, never part of check)
 #   make clean
 #
 # Sources are found by folder: proto/*.c, auth/*.c, relay/*.c and server/*.c (except the files
@@ -81,7 +83,7 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
 
 .PHONY: all run check test-bins unit integration e2e fuzz fuzz-run clean deps-build deps-test \
-        deps-e2e
+        deps-e2e bench bench-bins
 .DEFAULT_GOAL := all
 
 all: $(B)/turnserver
@@ -177,6 +179,30 @@ fuzz-run: fuzz
 	    >$(B)/fuzz/$$f.log 2>&1 || { tail -40 $(B)/fuzz/$$f.log; echo "fuzz: $$f failed"; exit 1; }; \
 	  grep -E '^#[0-9]+.*DONE' $(B)/fuzz/$$f.log | tail -1; \
 	done
+
+# ---- benchmark -----------------------------------------------------------------------------
+# The load generator, the echo peer and the bare forwarder link proto/ alone, not the server.
+# BENCH_ARGS go to tests/bench/compare, e.g. BENCH_ARGS="--only sat,rate --reps 5".
+BENCH_PKGS  := coturn gnuplot-nox
+BENCH_MAINS := loadgen echo forward
+BENCH_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(filter-out $(BENCH_MAINS:%=tests/bench/%.c), \
+                 $(wildcard tests/bench/*.c)) $(wildcard proto/*.c))
+
+bench-bins: $(BENCH_MAINS:%=$(B)/bench/%)
+
+$(B)/bench/libbench.a: $(BENCH_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/bench/libbench.a
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+bench: $(B)/turnserver bench-bins | $(B)/.deps-bench
+	$(Q)tests/bench/compare --build $(B) $(BENCH_ARGS)
+
+$(B)/.deps-bench: | $(B)/.deps-build
+	$(call need_pkgs,$(BENCH_PKGS))
+	$(Q)touch $@
 
 clean:
 	rm -rf build
