@@ -9,8 +9,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHROMIUM_ARGS, launchBrowser, makeCerts, removeTree, run, servePage, startServer,
-         tempRoot, trustCa, within } from './harness.mjs';
+import { CHROMIUM_ARGS, launchBrowser, makeCerts, removeTree, run, serverPath, servePage,
+         startServer, tempRoot, trustCa, within } from './harness.mjs';
 
 const CASE_MS = 40000;      // a whole case, server start and stop included
 const PAGE_MS = 10000;      // one wait inside the page
@@ -364,6 +364,7 @@ async function main() {
         console.log(`  every case fails: ${cases.map((c) => c.name).join(' ')}`);
         failed = cases.length;
     } else {
+        console.log(`server ${serverPath()}${process.env.TURNPIKE_SANITIZED === '1' ? ' (ASan+UBSan build)' : ''}`);
         console.log(`Chromium ${env.version} (${CHROMIUM_ARGS.join(' ')}), page ${env.pageUrl}`);
         for (const c of cases) {
             const t0 = Date.now();
