@@ -23,7 +23,8 @@ const BULK = { count: 512, size: 16384 };
 const PINGS = 20;
 
 // ---- credentials ---------------------------------------------------------------------------
-const secret = () => randomBytes(18).toString('base64url');
+// Hex, so that no secret starts with '-' (which an option parser takes for the next option).
+const secret = () => randomBytes(16).toString('hex');
 
 // TURN REST credentials as an application server mints them (README, "use it from a browser").
 function restCredentials(sharedSecret, user, ttlSeconds) {
