@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/notify.h"
 #include "server/shared.h"
 #include "server/stats.h"
 #include "server/worker.h"
@@ -72,12 +73,14 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 
     (void)sig;
     (void)what;
+    notify_systemd("RELOADING=1");
     if (log_reopen() < 0)
         log_error("SIGHUP: cannot reopen the log file: %s", strerror(errno));
     if (shared_reload(s->shared, err, sizeof(err)) < 0)
         log_error("SIGHUP: userdb not reloaded, the old users stay: %s", err);
     else
         log_info("SIGHUP: log file reopened%s", s->cfg->userdb ? ", userdb reloaded" : "");
+    notify_systemd("READY=1");
 }
 
 static uint64_t active_allocations(const struct server *s)
@@ -119,6 +122,7 @@ static void on_drain_signal(evutil_socket_t sig, short what, void *arg)
     if (s->drain_timer)
         return;
     shared_drain(s->shared);
+    notify_systemd("STATUS=draining: no new allocations");
     s->drain_start = time(NULL);
     log_info("SIGUSR1: draining: new Allocates get %s; %llu allocations left; exit when they "
              "end%s", s->cfg->nalternates ? "300 to an alternate server" : "508",
@@ -221,7 +225,9 @@ int server_run(struct server *s)
     if (rc == 0) {
         shared_log(s->shared);
         log_listening(s);
+        notify_systemd("READY=1");
         event_base_dispatch(s->base);
+        notify_systemd("STOPPING=1");
     }
     for (int i = 0; i < started; i++)
         worker_stop(s->workers[i]);
