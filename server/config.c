@@ -282,11 +282,42 @@ static void config_key_written(const struct config_opt *o, int argc, char **argv
     }
 }
 
+/* The client ports must differ: two of our UDP sockets on one port would share its datagrams
+ * (SO_REUSEPORT), two TCP listeners its connections.  The TLS ports count when TLS or DTLS
+ * can be on. */
+static int config_check_ports(const struct config *cfg, int argc, char **argv,
+                              const struct config_src *src)
+{
+    static const char *const names[] = {"listening-port", "alt-listening-port",
+                                        "tls-listening-port", "alt-tls-listening-port"};
+    bool secure = cfg->cert && (!cfg->no_tls || (cfg->dtls && !cfg->no_dtls));
+    const uint16_t ports[] = {cfg->listen_port, cfg->alt_listen_port,
+                              secure ? cfg->tls_listen_port : 0,
+                              secure ? cfg->alt_tls_listen_port : 0};
+    char a[48], b[48];
+
+    for (int i = 0; i < 4; i++) {
+        for (int j = i + 1; j < 4; j++) {
+            if (ports[i] == 0 || ports[i] != ports[j])
+                continue;
+            config_key_written(config_opt_long(names[i], strlen(names[i])), argc, argv, a,
+                               sizeof a);
+            config_key_written(config_opt_long(names[j], strlen(names[j])), argc, argv, b,
+                               sizeof b);
+            return config_fail(src, "%s and %s are both %u", a, b, ports[i]);
+        }
+    }
+    return 0;
+}
+
 /* What no single option can check, once the defaults, the file and the command line are in. */
 static int config_check(const struct config *cfg, int argc, char **argv,
                         const struct config_src *src)
 {
     char min[48], max[48];
+
+    if (config_check_ports(cfg, argc, argv, src) < 0)
+        return CONFIG_ERR;
 
     if (cfg->min_port > cfg->max_port) {
         config_key_written(config_opt_long("min-port", 8), argc, argv, min, sizeof min);

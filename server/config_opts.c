@@ -39,6 +39,22 @@ const struct config_opt config_opts[] = {
      .help = "Do not listen on UDP."},
     {.name = "no-tcp", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_LISTEN, FIELD(no_tcp),
      .help = "Do not listen on TCP."},
+    {.name = "alt-listening-port", .kind = CONFIG_PORT, .group = CONFIG_GROUP_LISTEN,
+     FIELD(alt_listen_port), RANGE(0, 65535), .arg = "PORT", .def = "0",
+     .help = "A second UDP and TCP port for STUN and TURN clients; 0 for none."},
+    {.name = "tls-listening-port", .kind = CONFIG_PORT, .group = CONFIG_GROUP_LISTEN,
+     FIELD(tls_listen_port), RANGE(1, 65535), .arg = "PORT", .def = "5349",
+     .help = "TLS (TCP) and DTLS (UDP) port for STUN and TURN clients; used when --cert is "
+             "given."},
+    {.name = "alt-tls-listening-port", .kind = CONFIG_PORT, .group = CONFIG_GROUP_LISTEN,
+     FIELD(alt_tls_listen_port), RANGE(0, 65535), .arg = "PORT", .def = "0",
+     .help = "A second TLS and DTLS port; 0 for none."},
+    {.name = "no-tls", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_LISTEN, FIELD(no_tls),
+     .help = "Do not listen on TLS, even with --cert."},
+    {.name = "dtls", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_LISTEN, FIELD(dtls),
+     .help = "Also serve DTLS 1.2 on the UDP side of the TLS ports (needs --cert)."},
+    {.name = "no-dtls", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_LISTEN, FIELD(no_dtls),
+     .help = "Do not serve DTLS, even with --dtls."},
 
     /* relay */
     {.name = "relay-ip", .letter = 'E', .kind = CONFIG_ADDRS, .group = CONFIG_GROUP_RELAY,
@@ -128,6 +144,9 @@ const struct config_opt config_opts[] = {
     {.name = "no-multicast-peers", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_ALLOC,
      FIELD(no_multicast_peers),
      .help = "Accepted for coturn config files: multicast peers are always denied."},
+    {.name = "no-tcp-relay", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_ALLOC,
+     FIELD(no_tcp_relay),
+     .help = "Refuse TCP relay allocations (RFC 6062): an Allocate asking for TCP gets 442."},
 
     /* process */
     {.name = "relay-threads", .letter = 'm', .kind = CONFIG_INT, .group = CONFIG_GROUP_PROCESS,
@@ -155,13 +174,40 @@ const struct config_opt config_opts[] = {
     /* TCP */
     {.name = "tcp-idle-timeout", .kind = CONFIG_INT, .group = CONFIG_GROUP_TCP,
      FIELD(tcp_idle_timeout), RANGE(1, 86400), .arg = "SECONDS", .def = "60",
-     .help = "Close a TCP client connection that has been silent this long."},
+     .help = "Close a TCP, TLS or DTLS client connection that has been silent this long and "
+             "holds no allocation, or whose TLS or DTLS handshake has not finished by then."},
     {.name = "max-tcp-buffer", .kind = CONFIG_SIZE, .group = CONFIG_GROUP_TCP,
      FIELD(tcp_max_buffer), RANGE(4096, 64 << 20), .arg = "BYTES", .def = "262144",
      .help = "Most bytes buffered for one TCP client connection."},
     {.name = "max-tcp-connections", .kind = CONFIG_INT, .group = CONFIG_GROUP_TCP,
      FIELD(tcp_max_conns), RANGE(1, 1000000), .arg = "N", .def = "10000",
-     .help = "Most TCP client connections per worker thread."},
+     .help = "Most TCP and TLS client connections per worker thread, and as many DTLS "
+             "sessions."},
+
+    /* TLS and DTLS */
+    {.name = "cert", .kind = CONFIG_STRING, .group = CONFIG_GROUP_TLS, FIELD(cert),
+     .arg = "FILE",
+     .help = "Certificate chain in PEM form, the server's certificate first. TLS and DTLS "
+             "are served only with it (default: none)."},
+    {.name = "pkey", .kind = CONFIG_STRING, .group = CONFIG_GROUP_TLS, FIELD(pkey),
+     .arg = "FILE", .help = "Private key in PEM form (default: read from the --cert file)."},
+    {.name = "pkey-pwd", .kind = CONFIG_STRING, .group = CONFIG_GROUP_TLS, FIELD(pkey_pwd),
+     .arg = "PASSWORD", .help = "Password of an encrypted --pkey."},
+    {.name = "cipher-list", .kind = CONFIG_STRING, .group = CONFIG_GROUP_TLS,
+     FIELD(cipher_list), .arg = "LIST", .def = "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM",
+     .help = "TLS 1.2 and DTLS ciphers, in OpenSSL's syntax; TLS 1.3 keeps its own suites."},
+    {.name = "ec-curve-name", .kind = CONFIG_STRING, .group = CONFIG_GROUP_TLS,
+     FIELD(ec_curve_name), .arg = "GROUPS",
+     .help = "Key exchange groups, e.g. prime256v1 or X25519:prime256v1 (default: OpenSSL's "
+             "list)."},
+    {.name = "dh-file", .kind = CONFIG_STRING, .group = CONFIG_GROUP_TLS, FIELD(dh_file),
+     .arg = "FILE",
+     .help = "DH parameters in PEM form for DHE ciphers (default: chosen by OpenSSL to match "
+             "the key)."},
+    {.name = "CA-file", .kind = CONFIG_STRING, .group = CONFIG_GROUP_TLS, FIELD(ca_file),
+     .arg = "FILE",
+     .help = "CA certificates in PEM form: clients are asked for a certificate, need not "
+             "send one, and one they send must be signed by these (default: none asked)."},
 };
 /* clang-format on */
 
@@ -175,6 +221,7 @@ static const char *const group_titles[CONFIG_NGROUPS] = {
     [CONFIG_GROUP_ALLOC] = "Allocations",
     [CONFIG_GROUP_PROCESS] = "Process",
     [CONFIG_GROUP_TCP] = "TCP client connections",
+    [CONFIG_GROUP_TLS] = "TLS and DTLS",
 };
 
 int config_fail(const struct config_src *src, const char *fmt, ...)

@@ -35,6 +35,7 @@ enum config_group {
     CONFIG_GROUP_ALLOC,
     CONFIG_GROUP_PROCESS,
     CONFIG_GROUP_TCP,
+    CONFIG_GROUP_TLS,
     CONFIG_NGROUPS,
 };
 

@@ -88,6 +88,12 @@ static void dump_addrs(FILE *m, const union addr *a, size_t n)
         fprintf(m, "%s%s", i ? "," : "", addr_format_ip(&a[i], ip, sizeof ip));
 }
 
+/* A string field: its value or "(null)". */
+static const char *str(const char *s)
+{
+    return s ? s : "(null)";
+}
+
 /* "a,b,c" */
 static void dump_strings(FILE *m, char *const *v, size_t n)
 {
@@ -130,8 +136,14 @@ static char *dump(const struct config *c)
     dump_strings(m, c->allowed_peers, c->nallowed_peers);
     fprintf(m, "\ndenied_peers=");
     dump_strings(m, c->denied_peers, c->ndenied_peers);
-    fprintf(m, "\nallow_loopback_peers=%d\nno_multicast_peers=%d\n", c->allow_loopback_peers,
-            c->no_multicast_peers);
+    fprintf(m, "\nallow_loopback_peers=%d\nno_multicast_peers=%d\nno_tcp_relay=%d\n",
+            c->allow_loopback_peers, c->no_multicast_peers, c->no_tcp_relay);
+    fprintf(m, "tls_listen_port=%u\nalt_listen_port=%u\nalt_tls_listen_port=%u\n",
+            c->tls_listen_port, c->alt_listen_port, c->alt_tls_listen_port);
+    fprintf(m, "no_tls=%d\ndtls=%d\nno_dtls=%d\ncert=%s\npkey=%s\npkey_pwd=%s\n", c->no_tls,
+            c->dtls, c->no_dtls, str(c->cert), str(c->pkey), str(c->pkey_pwd));
+    fprintf(m, "cipher_list=%s\nec_curve_name=%s\ndh_file=%s\nca_file=%s\n",
+            str(c->cipher_list), str(c->ec_curve_name), str(c->dh_file), str(c->ca_file));
     fprintf(m, "tcp_idle_timeout=%d\ntcp_max_buffer=%zu\ntcp_max_conns=%d\n", c->tcp_idle_timeout,
             c->tcp_max_buffer, c->tcp_max_conns);
     fclose(m);

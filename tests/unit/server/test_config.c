@@ -22,6 +22,13 @@ static void test_defaults(void)
     CHECK_INT(f.cfg.tcp_idle_timeout, 60);
     CHECK_INT(f.cfg.tcp_max_buffer, 262144);
     CHECK_INT(f.cfg.tcp_max_conns, 10000);
+    CHECK_INT(f.cfg.tls_listen_port, 5349);
+    CHECK_INT(f.cfg.alt_listen_port, 0);
+    CHECK_INT(f.cfg.alt_tls_listen_port, 0);
+    CHECK(!f.cfg.no_tls && !f.cfg.dtls && !f.cfg.no_dtls && !f.cfg.no_tcp_relay);
+    CHECK(!f.cfg.cert && !f.cfg.pkey && !f.cfg.pkey_pwd && !f.cfg.ec_curve_name);
+    CHECK(!f.cfg.dh_file && !f.cfg.ca_file);
+    CHECK_STR(f.cfg.cipher_list, "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM");
     fx_done(&f);
 }
 
@@ -44,6 +51,18 @@ static const struct opt_case {
     {"listening-port=5000", {"--listening-port", "5000"}, {"-p", "5000"}, "listen_port=5000"},
     {"no-udp", {"--no-udp"}, {NULL}, "no_udp=1"},
     {"no-tcp", {"--no-tcp"}, {NULL}, "no_tcp=1"},
+    {"alt-listening-port=3479",
+     {"--alt-listening-port", "3479"},
+     {NULL},
+     "alt_listen_port=3479"},
+    {"tls-listening-port=443", {"--tls-listening-port", "443"}, {NULL}, "tls_listen_port=443"},
+    {"alt-tls-listening-port=5350",
+     {"--alt-tls-listening-port", "5350"},
+     {NULL},
+     "alt_tls_listen_port=5350"},
+    {"no-tls", {"--no-tls"}, {NULL}, "no_tls=1"},
+    {"dtls", {"--dtls"}, {NULL}, "dtls=1"},
+    {"no-dtls", {"--no-dtls"}, {NULL}, "no_dtls=1"},
     {"relay-ip=198.51.100.7",
      {"--relay-ip", "198.51.100.7"},
      {"-E", "198.51.100.7"},
@@ -118,6 +137,7 @@ static const struct opt_case {
      "denied_peers=2001:db8::1-2001:db8::ff"},
     {"allow-loopback-peers", {"--allow-loopback-peers"}, {NULL}, "allow_loopback_peers=1"},
     {"no-multicast-peers", {"--no-multicast-peers"}, {NULL}, "no_multicast_peers=1"},
+    {"no-tcp-relay", {"--no-tcp-relay"}, {NULL}, "no_tcp_relay=1"},
     {"relay-threads=4", {"--relay-threads", "4"}, {"-m", "4"}, "threads=4"},
     {"log-file=syslog", {"--log-file", "syslog"}, {"-l", "syslog"}, "log_file=syslog"},
     {"verbose", {"--verbose"}, {"-v"}, "verbose=1"},
@@ -129,6 +149,19 @@ static const struct opt_case {
     {"tcp-idle-timeout=300", {"--tcp-idle-timeout", "300"}, {NULL}, "tcp_idle_timeout=300"},
     {"max-tcp-buffer=65536", {"--max-tcp-buffer", "65536"}, {NULL}, "tcp_max_buffer=65536"},
     {"max-tcp-connections=500", {"--max-tcp-connections", "500"}, {NULL}, "tcp_max_conns=500"},
+    {"cert=/etc/t/cert.pem", {"--cert", "/etc/t/cert.pem"}, {NULL}, "cert=/etc/t/cert.pem"},
+    {"pkey=/etc/t/key.pem", {"--pkey", "/etc/t/key.pem"}, {NULL}, "pkey=/etc/t/key.pem"},
+    {"pkey-pwd=p#w d", {"--pkey-pwd", "p#w d"}, {NULL}, "pkey_pwd=p#w d"},
+    {"cipher-list=ECDHE+AESGCM",
+     {"--cipher-list", "ECDHE+AESGCM"},
+     {NULL},
+     "cipher_list=ECDHE+AESGCM"},
+    {"ec-curve-name=prime256v1",
+     {"--ec-curve-name", "prime256v1"},
+     {NULL},
+     "ec_curve_name=prime256v1"},
+    {"dh-file=/etc/t/dh.pem", {"--dh-file", "/etc/t/dh.pem"}, {NULL}, "dh_file=/etc/t/dh.pem"},
+    {"CA-file=/etc/t/ca.pem", {"--CA-file", "/etc/t/ca.pem"}, {NULL}, "ca_file=/etc/t/ca.pem"},
 };
 
 static void test_every_option(void)
@@ -581,6 +614,7 @@ static void test_help(void)
     CHECK(strstr(out, "\nAllocations:\n      --max-allocate-lifetime SECONDS") != NULL);
     CHECK(strstr(out, "\nProcess:\n") != NULL);
     CHECK(strstr(out, "\nTCP client connections:\n") != NULL);
+    CHECK(strstr(out, "\nTLS and DTLS:\n      --cert FILE") != NULL);
     CHECK(strstr(out, "Default: 3478 (1..65535).") != NULL);
     CHECK(strstr(out, "Default: turnpike.") != NULL);
     CHECK(strstr(out, "Default: ':'.") != NULL);
