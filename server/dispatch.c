@@ -6,6 +6,7 @@
 #include "proto/frame.h"
 #include "proto/stun.h"
 #include "proto/stun_build.h"
+#include "server/dtls.h"
 #include "server/log.h"
 #include "server/tcp.h"
 #include "server/turn.h"
@@ -19,6 +20,8 @@ int dispatch_send(struct worker *w, const struct relay_client *c, const void *bu
     (void)w;
     if (c->transport == RELAY_UDP)
         return udp_sock_send(c->handle, &c->remote, &c->local, buf, len);
+    if (c->transport == RELAY_DTLS)
+        return dtls_session_send(c->handle, buf, len);
     return tcp_conn_send(c->handle, buf, len);
 }
 

@@ -12,8 +12,8 @@
 
 struct worker;
 
-/* A client is a relay_client (relay/relay.h): its 5-tuple, and as handle the udp_sock (UDP)
- * or tcp_conn (TCP) it came on. */
+/* A client is a relay_client (relay/relay.h): its 5-tuple, and as handle the udp_sock (UDP),
+ * tcp_conn (TCP, TLS) or dtls_session (DTLS) it came on. */
 
 /* Handles one packet (a datagram, or one frame of a stream) from a client on worker w:
  * STUN requests are checked and answered, indications taken, ChannelData relayed; anything

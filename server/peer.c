@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "server/dtls.h"
 #include "server/log.h"
 #include "server/net.h"
 #include "server/tcp.h"
@@ -186,19 +187,23 @@ static int peer_send(void *ctx, void *endpoint, const union addr *peer, const ui
 
 /* Relayed data for a client: framed in place in the receive batch, so a UDP client's datagram
  * is queued by reference (sent by sendmmsg at the end of the batch, never copied); a stream
- * takes its own copy. */
+ * takes its own copy, and DTLS encrypts it into a datagram at once. */
 static int client_send(void *ctx, const struct relay_client *c, const uint8_t *buf, size_t len)
 {
     (void)ctx;
     if (c->transport == RELAY_UDP)
         return udp_sock_send_ref(c->handle, &c->remote, &c->local, buf, len);
+    if (c->transport == RELAY_DTLS)
+        return dtls_session_send(c->handle, buf, len);
     return tcp_conn_relay(c->handle, buf, len);
 }
 
 static void client_state(void *ctx, const struct relay_client *c, bool has_allocation)
 {
     (void)ctx;
-    if (c->transport != RELAY_UDP)
+    if (c->transport == RELAY_DTLS)
+        dtls_session_set_allocated(c->handle, has_allocation);
+    else if (c->transport != RELAY_UDP)
         tcp_conn_set_allocated(c->handle, has_allocation);
 }
 

@@ -186,9 +186,24 @@ fail:
     return -1;
 }
 
+/* "udp+tcp+tls+dtls", as configured. */
+static const char *transports(const struct server *s, char *buf, size_t cap)
+{
+    const struct worker_shared *sh = shared_view(s->shared);
+    const char *names[] = {s->cfg->no_udp ? NULL : "udp", s->cfg->no_tcp ? NULL : "tcp",
+                           sh->tls ? "tls" : NULL, sh->dtls ? "dtls" : NULL};
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (names[i] && n < cap)
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? "+" : "", names[i]);
+    return buf;
+}
+
 static void log_listening(const struct server *s)
 {
-    char line[1024];
+    char line[1024], kinds[32];
     size_t n = 0;
 
     for (size_t i = 0; i < s->nlisten && n < sizeof(line) - ADDR_STRLEN - 2; i++) {
@@ -196,9 +211,8 @@ static void log_listening(const struct server *s)
         n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", i ? " " : "",
                               addr_format(&s->listen[i], a, sizeof(a)));
     }
-    log_info("listening on %s (%s%s%s), %d worker threads", n ? line : "nothing",
-             s->cfg->no_udp ? "" : "udp", !s->cfg->no_udp && !s->cfg->no_tcp ? "+" : "",
-             s->cfg->no_tcp ? "" : "tcp", s->nworkers);
+    log_info("listening on %s (%s), %d worker threads", n ? line : "nothing",
+             transports(s, kinds, sizeof(kinds)), s->nworkers);
 }
 
 int server_run(struct server *s)
@@ -259,6 +273,20 @@ static void relay_sum(const struct server *s, uint64_t *alloc, uint64_t *expired
     }
 }
 
+/* The TLS and DTLS counters, on a line of their own: the first one is long already. */
+static void log_tls_stats(const struct stats *sum)
+{
+    char line[512];
+    size_t n = 0;
+
+    for (int i = 0; i < TLS_COUNT; i++)
+        append_nonzero(line, sizeof(line), &n, "tls", stats_tls_name(i), sum->tls[i]);
+    for (int i = 0; i < DTLS_COUNT; i++)
+        append_nonzero(line, sizeof(line), &n, "dtls", stats_dtls_name(i), sum->dtls[i]);
+    if (n > 0)
+        log_info("stats:%s", line);
+}
+
 void server_log_stats(const struct server *s)
 {
     uint64_t alloc = 0, expired = 0, to_peer = 0, to_client = 0, drops[RELAY_DROP_COUNT] = {0};
@@ -285,6 +313,7 @@ void server_log_stats(const struct server *s)
     for (int d = 0; d < RELAY_DROP_COUNT; d++)
         append_nonzero(line, sizeof(line), &n, "relay.drop", relay_drop_name(d), drops[d]);
     log_info("%s", line);
+    log_tls_stats(&sum);
 }
 
 void server_free(struct server *s)

@@ -1,4 +1,4 @@
-/* shared.c — the state every worker shares, built from the configuration: auth and relay. */
+/* shared.c — the state every worker shares, built from the configuration: auth, relay, TLS. */
 #include "server/shared.h"
 
 #include <stdatomic.h>
@@ -11,6 +11,7 @@
 #include "server/log.h"
 #include "server/net.h"
 #include "server/peer.h"
+#include "server/tls.h"
 
 /* Ceilings per allocation: a WebRTC client needs a handful of each; these only stop abuse. */
 #define MAX_PERMISSIONS 256
@@ -24,6 +25,8 @@ struct shared {
     struct auth auth;
     struct relay_shared relay;
     struct relay_control control;
+    struct tls *tls;  /* TLS listeners' context, or NULL */
+    struct tls *dtls; /* DTLS sockets' context, or NULL */
 };
 
 static int fail(char *err, size_t errlen, const char *what)
@@ -104,6 +107,23 @@ static void external_of(const struct config *cfg, struct relay_addr *ra)
     }
 }
 
+/* A listening address of ours, at each client port: the listening port, the alternative one
+ * and the TLS/DTLS ones. */
+static void add_listener(struct relay_policy *p, const struct config *cfg, const union addr *a)
+{
+    const uint16_t ports[] = {cfg->listen_port, cfg->alt_listen_port, cfg->tls_listen_port,
+                              cfg->alt_tls_listen_port};
+
+    for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+        union addr x = *a;
+
+        if (ports[i] == 0)
+            continue;
+        addr_set_port(&x, ports[i]);
+        relay_policy_add_listener(p, &x);
+    }
+}
+
 static int setup_policy(struct shared *s, const union addr *listen, size_t n, char *err,
                         size_t errlen)
 {
@@ -126,15 +146,14 @@ static int setup_policy(struct shared *s, const union addr *listen, size_t n, ch
     nlocal = net_local_addrs(locals, CONFIG_MAX_ADDRS);
     for (size_t i = 0; i < n; i++) {
         if (!addr_is_any(&listen[i])) {
-            relay_policy_add_listener(r->policy, &listen[i]);
+            add_listener(r->policy, cfg, &listen[i]);
             continue;
         }
         for (size_t k = 0; k < nlocal; k++) {
             union addr a = locals[k];
             if (a.sa.sa_family != listen[i].sa.sa_family)
                 continue;
-            addr_set_port(&a, addr_port(&listen[i]));
-            relay_policy_add_listener(r->policy, &a);
+            add_listener(r->policy, cfg, &a);
         }
     }
     for (size_t i = 0; i < r->naddrs; i++)
@@ -185,6 +204,27 @@ static int setup_relay(struct shared *s, const union addr *listen, size_t n, cha
     return setup_policy(s, listen, n, err, errlen);
 }
 
+/* The TLS and DTLS contexts, when a certificate is given and they are not switched off.  The
+ * key is read from the --cert file when --pkey is not given, as coturn does. */
+static int setup_tls(struct shared *s, char *err, size_t errlen)
+{
+    const struct config *cfg = s->cfg;
+    bool tls = !cfg->no_tls, dtls = cfg->dtls && !cfg->no_dtls;
+
+    if (!tls && !dtls)
+        return 0;
+    if (cfg->cert == NULL) {
+        log_info("no --cert and --pkey: no TLS%s listener", dtls ? " or DTLS" : "");
+        return 0;
+    }
+    if ((tls && tls_new(&s->tls, cfg, false, err, errlen) < 0) ||
+        (dtls && tls_new(&s->dtls, cfg, true, err, errlen) < 0))
+        return -1;
+    s->view.tls = s->tls;
+    s->view.dtls = s->dtls;
+    return 0;
+}
+
 int shared_new(struct shared **out, const struct config *cfg, const union addr *listen,
                size_t n, unsigned nworkers, char *err, size_t errlen)
 {
@@ -196,7 +236,8 @@ int shared_new(struct shared **out, const struct config *cfg, const union addr *
     s->relay.nworkers = nworkers;
     s->view.cfg = cfg;
     s->view.relay = &s->relay;
-    if (setup_auth(s, err, errlen) < 0 || setup_relay(s, listen, n, err, errlen) < 0) {
+    if (setup_auth(s, err, errlen) < 0 || setup_relay(s, listen, n, err, errlen) < 0 ||
+        setup_tls(s, err, errlen) < 0) {
         shared_free(s);
         return -1;
     }
@@ -253,6 +294,16 @@ void shared_log(const struct shared *s)
                  cfg->userdb ? " + userdb" : "", cfg->use_auth_secret ? " + REST secrets" : "");
     if (cfg->allow_loopback_peers)
         log_warn("--allow-loopback-peers: clients may relay to this host's loopback addresses");
+    for (int i = 0; i < 2; i++) {
+        const struct tls *t = i == 0 ? s->tls : s->dtls;
+
+        if (t == NULL)
+            continue;
+        tls_describe(t, line, sizeof(line));
+        log_info("%s on port %u%s%.0u: %s", i == 0 ? "TLS (TCP)" : "DTLS (UDP)",
+                 cfg->tls_listen_port, cfg->alt_tls_listen_port ? " and " : "",
+                 cfg->alt_tls_listen_port, line);
+    }
 }
 
 /* At shutdown, a reservation nobody redeemed: close the socket that held its port. */
@@ -273,5 +324,7 @@ void shared_free(struct shared *s)
     relay_reservations_free(s->relay.reservations, release_held, NULL);
     relay_quota_free(s->relay.quota);
     relay_quota_free(s->relay.ip_quota);
+    tls_free(s->tls);
+    tls_free(s->dtls);
     free(s);
 }

@@ -1,4 +1,4 @@
-/* shared.h — the state every worker shares, built from the configuration: auth and relay. */
+/* shared.h — the state every worker shares, built from the configuration: auth, relay, TLS. */
 #ifndef SERVER_SHARED_H
 #define SERVER_SHARED_H
 
@@ -10,9 +10,10 @@ struct shared;
 
 /* Builds the credential store (users, --userdb, REST secrets), the nonce secret, the relay
  * addresses with their port pools and --external-ip mappings, the peer policy (defaults,
- * operator ranges, our own listening and relay addresses), reservations and quotas.  listen
- * holds the n resolved listening addresses (with port).  cfg is borrowed.  Returns 0, or -1
- * with the reason in err. */
+ * operator ranges, our own listening and relay addresses), reservations and quotas, and the
+ * TLS and DTLS contexts (--cert and the options around it).  listen holds the n resolved
+ * listening addresses (with port).  cfg is borrowed.  Returns 0, or -1 with the reason in err
+ * (for TLS, naming the option and file at fault). */
 int shared_new(struct shared **out, const struct config *cfg, const union addr *listen,
                size_t n, unsigned nworkers, char *err, size_t errlen);
 

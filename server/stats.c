@@ -35,6 +35,26 @@ static const char *const conn_names[CONN_COUNT] = {
     [CONN_HANDED_OFF] = "handed_off",
 };
 
+static const char *const tls_names[TLS_COUNT] = {
+    [TLS_HANDSHAKES] = "handshakes",
+    [TLS_FAILED] = "failed",
+    [TLS_TIMEOUT] = "timeout",
+    [TLS_EVICTED] = "evicted",
+};
+
+static const char *const dtls_names[DTLS_COUNT] = {
+    [DTLS_HELLO_VERIFY] = "hello_verify",
+    [DTLS_SESSIONS] = "sessions",
+    [DTLS_HANDSHAKES] = "handshakes",
+    [DTLS_FAILED] = "failed",
+    [DTLS_TIMEOUT] = "timeout",
+    [DTLS_EVICTED] = "evicted",
+    [DTLS_REJECTED_LIMIT] = "rejected_limit",
+    [DTLS_CLOSED_IDLE] = "closed_idle",
+    [DTLS_CLOSED_PEER] = "closed_peer",
+    [DTLS_NOT_HELLO] = "not_hello",
+};
+
 enum stats_reply stats_reply_index(int code)
 {
     for (int i = 0; i < REPLY_OTHER; i++)
@@ -56,6 +76,16 @@ const char *stats_reply_name(enum stats_reply r)
 const char *stats_conn_name(enum stats_conn c)
 {
     return c < CONN_COUNT ? conn_names[c] : "?";
+}
+
+const char *stats_tls_name(enum stats_tls t)
+{
+    return t < TLS_COUNT ? tls_names[t] : "?";
+}
+
+const char *stats_dtls_name(enum stats_dtls d)
+{
+    return d < DTLS_COUNT ? dtls_names[d] : "?";
 }
 
 static void add(_Atomic uint64_t *dst, const _Atomic uint64_t *src)
@@ -80,4 +110,8 @@ void stats_sum(struct stats *dst, const struct stats *src)
         add(&dst->reply[i], &src->reply[i]);
     for (int i = 0; i < CONN_COUNT; i++)
         add(&dst->conn[i], &src->conn[i]);
+    for (int i = 0; i < TLS_COUNT; i++)
+        add(&dst->tls[i], &src->tls[i]);
+    for (int i = 0; i < DTLS_COUNT; i++)
+        add(&dst->dtls[i], &src->dtls[i]);
 }

@@ -40,6 +40,30 @@ enum stats_conn {
     CONN_COUNT
 };
 
+/* TLS handshakes on the stream transport. */
+enum stats_tls {
+    TLS_HANDSHAKES,       /* completed */
+    TLS_FAILED,           /* not TLS, nothing in common, a bad certificate, closed midway */
+    TLS_TIMEOUT,          /* not completed within --tcp-idle-timeout */
+    TLS_EVICTED,          /* the oldest in progress, closed for a new one (bound per worker) */
+    TLS_COUNT
+};
+
+/* DTLS: the cookie exchange, the handshakes and the sessions. */
+enum stats_dtls {
+    DTLS_HELLO_VERIFY,    /* HelloVerifyRequests sent: ClientHellos without a valid cookie */
+    DTLS_SESSIONS,        /* sessions created: a ClientHello came back with a valid cookie */
+    DTLS_HANDSHAKES,      /* handshakes completed */
+    DTLS_FAILED,          /* handshakes that failed */
+    DTLS_TIMEOUT,         /* handshakes not completed within --tcp-idle-timeout */
+    DTLS_EVICTED,         /* the oldest handshake, closed for a new one (bound per worker) */
+    DTLS_REJECTED_LIMIT,  /* a session refused: --max-tcp-connections on the worker */
+    DTLS_CLOSED_IDLE,     /* no allocation and silent for --tcp-idle-timeout */
+    DTLS_CLOSED_PEER,     /* close_notify, a fatal alert, or replaced by a new ClientHello */
+    DTLS_NOT_HELLO,       /* a datagram from an unknown 5-tuple that is no ClientHello */
+    DTLS_COUNT
+};
+
 /* A worker's counters.  Only the owning worker writes them (STATS_INC: a plain load and store,
  * no locked instruction); any thread may read them with atomic_load. */
 struct stats {
@@ -52,6 +76,8 @@ struct stats {
     _Atomic uint64_t drop[DROP_COUNT];
     _Atomic uint64_t reply[REPLY_COUNT];
     _Atomic uint64_t conn[CONN_COUNT];
+    _Atomic uint64_t tls[TLS_COUNT];
+    _Atomic uint64_t dtls[DTLS_COUNT];
 };
 
 #define STATS_ADD(ctr, n) \
@@ -66,6 +92,8 @@ enum stats_reply stats_reply_index(int code);
 const char *stats_drop_name(enum stats_drop d);
 const char *stats_reply_name(enum stats_reply r);
 const char *stats_conn_name(enum stats_conn c);
+const char *stats_tls_name(enum stats_tls t);
+const char *stats_dtls_name(enum stats_dtls d);
 
 /* Adds src's counters into dst (dst is not shared: plain sum). */
 void stats_sum(struct stats *dst, const struct stats *src);

@@ -18,6 +18,7 @@
 #include "server/dispatch.h"
 #include "server/log.h"
 #include "server/net.h"
+#include "server/tls.h"
 #include "server/worker.h"
 
 /* Input is read up to this much ahead of the parser: more than the longest frame (a STUN
@@ -29,6 +30,7 @@ struct tcp_listener {
     struct worker *w;
     struct evconnlistener *l;
     union addr local;
+    const struct tls *tls; /* TLS listener (RELAY_TLS connections); NULL for plain TCP */
 };
 
 /* What became of a connection while its own read loop ran (RFC 6062 data connections). */
@@ -44,6 +46,8 @@ struct tcp_conn {
     struct bufferevent *bev;
     union addr remote;
     union addr local;
+    enum relay_transport transport;   /* RELAY_TCP or RELAY_TLS */
+    struct tls_handshake *handshake;  /* while a TLS handshake runs */
     bool paused;  /* reading stopped until the client reads its answers */
     bool closing; /* the client closed its side: close once the output is written */
     bool in_read; /* read_frames() is running: a change of fate waits for it to finish */
@@ -68,8 +72,9 @@ void tcp_conn_close(struct tcp_conn *c)
         return;
     /* RFC 8656 §3.1: an allocation made over a stream dies with the stream. */
     ref = (struct relay_client){
-        .transport = RELAY_TCP, .remote = c->remote, .local = c->local, .handle = c};
+        .transport = c->transport, .remote = c->remote, .local = c->local, .handle = c};
     relay_client_gone(c->w->relay, &ref);
+    tls_handshake_abort(c->handshake);
     LIST_REMOVE(c, link);
     c->w->nconns--;
     bufferevent_free(c->bev);
@@ -78,7 +83,10 @@ void tcp_conn_close(struct tcp_conn *c)
 
 int tcp_conn_send(struct tcp_conn *c, const void *buf, size_t len)
 {
-    if (bufferevent_write(c->bev, buf, len) < 0) {
+    int rc = c->transport == RELAY_TLS ? tls_send(c->w->tls_worker, c->bev, buf, len)
+                                       : bufferevent_write(c->bev, buf, len);
+
+    if (rc < 0) {
         STATS_INC(c->w->stats.drop[DROP_SEND_FAILED]);
         return -1;
     }
@@ -174,8 +182,8 @@ static bool read_loop(struct tcp_conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    struct relay_client ref = {.transport = RELAY_TCP, .remote = c->remote, .local = c->local,
-                               .handle = c};
+    struct relay_client ref = {.transport = c->transport, .remote = c->remote,
+                               .local = c->local, .handle = c};
 
     for (;;) {
         size_t avail = evbuffer_get_length(in);
@@ -234,7 +242,18 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct tcp_conn *c = arg;
+    struct timeval idle = {.tv_sec = c->w->cfg->tcp_idle_timeout};
 
+    if (what & BEV_EVENT_CONNECTED) {
+        /* The TLS handshake is done: from now on the stream's own timeouts apply. */
+        tls_handshake_done(c->handshake);
+        c->handshake = NULL;
+        tls_log_established(bev, &c->remote);
+        bufferevent_set_timeouts(bev, &idle, &idle);
+        return;
+    }
+    if (c->handshake)
+        tls_log_failure(bev, &c->remote);
     if (what & BEV_EVENT_TIMEOUT) {
         close_with(c, CONN_CLOSED_IDLE);
         return;
@@ -250,9 +269,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     close_with(c, CONN_CLOSED_PEER);
 }
 
-/* A client connection on socket fd in w's loop; closes fd when it cannot be had. */
+/* A client connection on socket fd in w's loop, over TLS with context tls (NULL: plain TCP);
+ * closes fd when it cannot be had. */
 static struct tcp_conn *conn_new(struct worker *w, int fd, const union addr *remote,
-                                 const union addr *local)
+                                 const union addr *local, const struct tls *tls)
 {
     struct timeval idle = {.tv_sec = w->cfg->tcp_idle_timeout};
     struct tcp_conn *c;
@@ -267,9 +287,12 @@ static struct tcp_conn *conn_new(struct worker *w, int fd, const union addr *rem
     c->remote = *remote;
     c->local = *local;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->transport = tls ? RELAY_TLS : RELAY_TCP;
+    c->bev = tls ? tls_bev_accept(tls, w->base, fd)
+                 : bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL) {
-        close(fd);
+        if (!tls)
+            close(fd);
         free(c);
         STATS_INC(w->stats.conn[CONN_REJECTED_LIMIT]);
         return NULL;
@@ -279,15 +302,21 @@ static struct tcp_conn *conn_new(struct worker *w, int fd, const union addr *rem
     STATS_INC(w->stats.conn[CONN_ACCEPTED]);
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     bufferevent_setwatermark(c->bev, EV_READ, 0, TCP_INPUT_MAX);
-    bufferevent_set_timeouts(c->bev, &idle, &idle);
     bufferevent_enable(c->bev, EV_READ);
+    /* During a TLS handshake its own deadline applies, and the stream's timeouts after it. */
+    if (!tls) {
+        bufferevent_set_timeouts(c->bev, &idle, &idle);
+    } else if ((c->handshake = tls_handshake_begin(w->tls_worker, c)) == NULL) {
+        close_with(c, CONN_REJECTED_LIMIT);
+        return NULL;
+    }
     return c;
 }
 
 struct tcp_conn *tcp_conn_adopt(struct worker *w, int fd, const union addr *remote,
                                 const union addr *local, const void *rest, size_t n)
 {
-    struct tcp_conn *c = conn_new(w, fd, remote, local);
+    struct tcp_conn *c = conn_new(w, fd, remote, local, NULL);
 
     if (c && n > 0)
         evbuffer_add(bufferevent_get_input(c->bev), rest, n);
@@ -306,11 +335,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     memcpy(&remote, sa, (size_t)salen < sizeof(remote) ? (size_t)salen : sizeof(remote));
     if (getsockname(fd, &local.sa, &len) < 0)
         local = tl->local;
-    conn_new(tl->w, fd, &remote, &local);
+    conn_new(tl->w, fd, &remote, &local, tl->tls);
 }
 
-int tcp_listener_open(struct tcp_listener **out, struct worker *w, const union addr *a,
-                      char *err, size_t errlen)
+static int listener_open(struct tcp_listener **out, struct worker *w, const union addr *a,
+                         const struct tls *tls, char *err, size_t errlen)
 {
     struct tcp_listener *tl = calloc(1, sizeof(*tl));
     int fd;
@@ -326,6 +355,7 @@ int tcp_listener_open(struct tcp_listener **out, struct worker *w, const union a
     }
     tl->w = w;
     tl->local = *a;
+    tl->tls = tls;
     tl->l = evconnlistener_new(w->base, on_accept, tl, LEV_OPT_CLOSE_ON_FREE, 0, fd);
     if (tl->l == NULL) {
         snprintf(err, errlen, "cannot watch a TCP listener");
@@ -335,6 +365,18 @@ int tcp_listener_open(struct tcp_listener **out, struct worker *w, const union a
     }
     *out = tl;
     return 0;
+}
+
+int tcp_listener_open(struct tcp_listener **out, struct worker *w, const union addr *a,
+                      char *err, size_t errlen)
+{
+    return listener_open(out, w, a, NULL, err, errlen);
+}
+
+int tcp_listener_open_tls(struct tcp_listener **out, struct worker *w, const union addr *a,
+                          const struct tls *tls, char *err, size_t errlen)
+{
+    return listener_open(out, w, a, tls, err, errlen);
 }
 
 void tcp_listener_close(struct tcp_listener *l)

@@ -8,6 +8,7 @@
 
 #include "proto/addr.h"
 
+struct tls;
 struct worker;
 struct tcp_listener;
 struct tcp_conn;
@@ -17,6 +18,12 @@ struct tcp_conn;
  * --max-tcp-buffer.  0, or -1 with the reason in err. */
 int tcp_listener_open(struct tcp_listener **out, struct worker *w, const union addr *a,
                       char *err, size_t errlen);
+
+/* The same on a TLS port: each connection first runs a TLS handshake with context tls
+ * (borrowed; it must outlive the listener) within TLS_HANDSHAKES_MAX handshakes per worker and
+ * --tcp-idle-timeout, then carries the same framing as TCP as transport RELAY_TLS. */
+int tcp_listener_open_tls(struct tcp_listener **out, struct worker *w, const union addr *a,
+                          const struct tls *tls, char *err, size_t errlen);
 void tcp_listener_close(struct tcp_listener *l);
 
 /* Appends buf[0..len) to the connection's output.  0, or -1 when the connection cannot take

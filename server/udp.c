@@ -210,6 +210,11 @@ bool udp_rx_truncated(const struct udp_rx *rx, int i)
     return (rx->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
 }
 
+bool udp_rx_local(const struct udp_rx *rx, int i, uint16_t port, union addr *out)
+{
+    return net_pktinfo_get(&rx->msgs[i].msg_hdr, port, out);
+}
+
 void udp_flush_all(struct worker *w)
 {
     for (size_t k = 0; k < w->nudp; k++)

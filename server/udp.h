@@ -35,6 +35,10 @@ size_t udp_rx_len(const struct udp_rx *rx, int i);
 const union addr *udp_rx_from(const struct udp_rx *rx, int i);
 bool udp_rx_truncated(const struct udp_rx *rx, int i);
 
+/* The local address datagram i was sent to, with port, from its IP_PKTINFO/IPV6_PKTINFO (only
+ * when received with pktinfo).  False when it carried none. */
+bool udp_rx_local(const struct udp_rx *rx, int i, uint16_t port, union addr *out);
+
 /* Sends what worker w's listeners have queued (at the end of any receive batch). */
 void udp_flush_all(struct worker *w);
 

@@ -9,27 +9,64 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/dtls.h"
 #include "server/log.h"
 #include "server/mailbox.h"
 #include "server/ratelimit.h"
 #include "server/peer.h"
 #include "server/tcp.h"
+#include "server/tls.h"
 #include "server/udp.h"
+
+/* The plain ports of a: UDP and TCP, as --no-udp and --no-tcp allow. */
+static int open_plain(struct worker *w, const union addr *a, char *err, size_t errlen)
+{
+    if (!w->cfg->no_udp) {
+        if (udp_sock_open(&w->udp[w->nudp], w, a, err, errlen) < 0)
+            return -1;
+        w->nudp++;
+    }
+    if (!w->cfg->no_tcp) {
+        if (tcp_listener_open(&w->tcp[w->ntcp], w, a, err, errlen) < 0)
+            return -1;
+        w->ntcp++;
+    }
+    return 0;
+}
+
+/* The secure ports of a: TLS over TCP and DTLS over UDP (RFC 8656 §3.1), as configured. */
+static int open_secure(struct worker *w, const union addr *a, char *err, size_t errlen)
+{
+    if (w->shared->tls) {
+        if (tcp_listener_open_tls(&w->tls[w->ntls], w, a, w->shared->tls, err, errlen) < 0)
+            return -1;
+        w->ntls++;
+    }
+    if (w->dtls && dtls_listen(w->dtls, a, err, errlen) < 0)
+        return -1;
+    return 0;
+}
 
 static int open_listeners(struct worker *w, const union addr *listen, size_t n, char *err,
                           size_t errlen)
 {
+    const struct config *cfg = w->cfg;
+    bool secure = w->shared->tls || w->shared->dtls;
+
     for (size_t i = 0; i < n; i++) {
-        if (!w->cfg->no_udp) {
-            if (udp_sock_open(&w->udp[w->nudp], w, &listen[i], err, errlen) < 0)
-                return -1;
-            w->nudp++;
-        }
-        if (!w->cfg->no_tcp) {
-            if (tcp_listener_open(&w->tcp[w->ntcp], w, &listen[i], err, errlen) < 0)
-                return -1;
-            w->ntcp++;
-        }
+        union addr a = listen[i];
+
+        if (open_plain(w, &a, err, errlen) < 0)
+            return -1;
+        addr_set_port(&a, cfg->alt_listen_port);
+        if (cfg->alt_listen_port && open_plain(w, &a, err, errlen) < 0)
+            return -1;
+        addr_set_port(&a, cfg->tls_listen_port);
+        if (secure && open_secure(w, &a, err, errlen) < 0)
+            return -1;
+        addr_set_port(&a, cfg->alt_tls_listen_port);
+        if (secure && cfg->alt_tls_listen_port && open_secure(w, &a, err, errlen) < 0)
+            return -1;
     }
     return 0;
 }
@@ -78,6 +115,9 @@ int worker_new(struct worker **out, const struct worker_shared *sh, int id,
         goto nomem;
     w->tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
     if (w->tick == NULL || event_add(w->tick, &second) < 0)
+        goto nomem;
+    if (tls_worker_new(&w->tls_worker, w) < 0 ||
+        (sh->dtls && dtls_new(&w->dtls, w, sh->dtls) < 0))
         goto nomem;
     if (open_listeners(w, listen, n, err, errlen) < 0)
         goto fail;
@@ -133,7 +173,9 @@ void worker_free(struct worker *w)
         return;
     while ((c = LIST_FIRST(&w->conns)) != NULL)
         tcp_conn_close(c);
-    /* After the connections (whose allocations go with them), before the sockets. */
+    dtls_free(w->dtls);
+    /* After the connections and sessions (whose allocations go with them), before the
+     * sockets. */
     relay_free(w->relay);
     mailbox_free(w->mailbox);
     ratelimit_free(w->unauthorized);
@@ -141,6 +183,9 @@ void worker_free(struct worker *w)
         event_free(w->tick);
     for (size_t i = 0; i < w->ntcp; i++)
         tcp_listener_close(w->tcp[i]);
+    for (size_t i = 0; i < w->ntls; i++)
+        tcp_listener_close(w->tls[i]);
+    tls_worker_free(w->tls_worker);
     for (size_t i = 0; i < w->nudp; i++)
         udp_sock_close(w->udp[i]);
     udp_rx_free(w->rx);

@@ -20,6 +20,9 @@ struct udp_sock;
 struct udp_rx;
 struct tcp_listener;
 struct tcp_conn;
+struct tls;
+struct tls_worker;
+struct dtls;
 
 #define WORKER_MAX_LISTEN (2 * CONFIG_MAX_ADDRS)
 
@@ -32,6 +35,8 @@ struct worker_shared {
     const struct relay_shared *relay;
     struct mailbox **mailboxes;        /* every worker's inbox, by worker id */
     unsigned nworkers;
+    const struct tls *tls;             /* NULL: no TLS listeners */
+    const struct tls *dtls;            /* NULL: no DTLS sockets */
 };
 
 /* Everything a worker owns.  Only the worker's own thread touches it while it runs, except
@@ -53,6 +58,10 @@ struct worker {
     size_t ntcp;
     struct tcp_conn_list conns;
     size_t nconns;
+    struct tcp_listener *tls[WORKER_MAX_LISTEN]; /* TLS ports: TCP connections over OpenSSL */
+    size_t ntls;
+    struct tls_worker *tls_worker;           /* TLS handshakes in progress (bounded) */
+    struct dtls *dtls;                        /* DTLS sockets and sessions, or NULL */
 
     struct relay *relay;                      /* this worker's allocations */
     struct mailbox *mailbox;                  /* work posted by other threads */
@@ -63,9 +72,11 @@ struct worker {
 };
 
 /* Creates worker id with its event base and its own SO_REUSEPORT UDP socket and TCP listener
- * on each of the n listening addresses (as --no-udp/--no-tcp allow).  Sockets are opened here,
- * in the calling thread, so a bind error is reported before any thread starts.  Returns 0, or
- * -1 with the reason in err. */
+ * on each of the n listening addresses (as --no-udp/--no-tcp allow), at the listening port and
+ * --alt-listening-port, and its TLS listener and DTLS socket (as sh->tls and sh->dtls say) at
+ * --tls-listening-port and --alt-tls-listening-port.  Sockets are opened here, in the calling
+ * thread, so a bind error is reported before any thread starts.  Returns 0, or -1 with the
+ * reason in err. */
 int worker_new(struct worker **out, const struct worker_shared *sh, int id,
                const union addr *listen, size_t n, char *err, size_t errlen);
 
