@@ -169,3 +169,39 @@ bool client_silent(int fd, int ms)
 
     return poll(&pfd, 1, ms) == 0;
 }
+
+int client_udp_bound(const char *ip, union addr *bound)
+{
+    socklen_t len = sizeof(*bound);
+    int fd;
+
+    if (addr_parse(bound, ip, 0) < 0)
+        return -1;
+    fd = socket(bound->sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (bind(fd, &bound->sa, addr_len(bound)) < 0 || getsockname(fd, &bound->sa, &len) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+bool client_udp_closed(const union addr *addr)
+{
+    int fd = socket(addr->sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    uint8_t b;
+    bool closed = false;
+
+    if (fd < 0)
+        return false;
+    if (connect(fd, &addr->sa, addr_len(addr)) == 0) {
+        for (int i = 0; i < 5 && !closed; i++) {
+            send(fd, "x", 1, 0);
+            if (!client_silent(fd, 200))
+                closed = recv(fd, &b, 1, 0) < 0 && errno == ECONNREFUSED;
+        }
+    }
+    close(fd);
+    return closed;
+}

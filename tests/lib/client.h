@@ -38,4 +38,12 @@ int client_transact(int fd, int stream, const uint8_t *req, size_t reqlen, uint8
 /* True when nothing at all arrives on fd within ms (for "must not be answered"). */
 bool client_silent(int fd, int ms);
 
+/* A UDP socket bound to ip at a free port (a peer of the test's own); *bound gets its
+ * address.  Returns the descriptor or -1. */
+int client_udp_bound(const char *ip, union addr *bound);
+
+/* True when nothing listens on UDP addr any more: a datagram sent there from a connected
+ * socket comes back as ICMP port unreachable (ECONNREFUSED on the next receive). */
+bool client_udp_closed(const union addr *addr);
+
 #endif

@@ -254,6 +254,24 @@ bool proc_log_contains(const struct proc *p, const char *needle, int timeout_ms)
     return found;
 }
 
+long proc_log_number(const struct proc *p, const char *key)
+{
+    char line[2048];
+    long v = -1;
+    FILE *f = fopen(p->log, "r");
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        const char *at = strstr(line, key);
+
+        if (at)
+            v = strtol(at + strlen(key), NULL, 10);
+    }
+    fclose(f);
+    return v;
+}
+
 void proc_dump_log(const struct proc *p)
 {
     char line[1024];

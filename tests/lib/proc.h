@@ -50,6 +50,10 @@ void proc_cleanup(struct proc *p);
 /* True when the child's log contains needle (polls for up to timeout_ms). */
 bool proc_log_contains(const struct proc *p, const char *needle, int timeout_ms);
 
+/* The number after the last "key" in the child's log ("dtls.sessions=" -> 3), or -1 when the
+ * key is not there. */
+long proc_log_number(const struct proc *p, const char *key);
+
 /* Prints the child's log to stderr (for a failed test). */
 void proc_dump_log(const struct proc *p);
 
