@@ -19,10 +19,10 @@
 
 #include "proto/addr.h"
 
-#define ECHO_BATCH 64
+#define ECHO_BATCH     64
 #define ECHO_MAX_SOCKS 4
-#define ECHO_DGRAM 65536
-#define ECHO_BUFSZ (4 << 20)
+#define ECHO_DGRAM     65536
+#define ECHO_BUFSZ     (4 << 20)
 /* Batches read from one socket per readiness before looking at the others. */
 #define ECHO_ROUNDS 16
 

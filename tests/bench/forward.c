@@ -12,8 +12,8 @@
  * gathered across relay sockets, received straight into the send queue (no copy).  Runs until
  * SIGTERM/SIGINT or --duration seconds (default 900). */
 #include <errno.h>
-#include <stdbool.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,17 +25,17 @@
 
 #include "proto/addr.h"
 
-#define FWD_BATCH 64
-#define FWD_DGRAM 2048
-#define FWD_HDR 4
+#define FWD_BATCH  64
+#define FWD_DGRAM  2048
+#define FWD_HDR    4
 #define FWD_EVENTS 256
 #define FWD_ROUNDS 8
 
 struct fwd_client {
     union addr addr;
-    int fd;       /* its relay socket */
+    int fd; /* its relay socket */
     uint16_t chan;
-    bool used;    /* false: a free table slot */
+    bool used; /* false: a free table slot */
 };
 
 struct fwd_queue {

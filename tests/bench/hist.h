@@ -6,8 +6,8 @@
 
 /* Values below 1024 µs have a bucket each; above, every power of two is cut into 64 buckets,
  * up to 2^31 µs (about 36 minutes; larger values land in the last bucket). */
-#define HIST_LINEAR 1024
-#define HIST_SUB 64
+#define HIST_LINEAR  1024
+#define HIST_SUB     64
 #define HIST_BUCKETS (HIST_LINEAR + (31 - 10) * HIST_SUB)
 
 /* Embeddable; zero-initialised (or hist_reset) is empty. */

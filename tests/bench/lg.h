@@ -15,11 +15,11 @@
 
 #define LG_MIN_PAYLOAD 16
 #define LG_MAX_PAYLOAD 1400
-#define LG_NONCE_MAX 128
-#define LG_TEXT_MAX 128
+#define LG_NONCE_MAX   128
+#define LG_TEXT_MAX    128
 /* Source addresses: allocation i sends from 127.0.(1 + i / 250).(2 + i % 250). */
 #define LG_IPS_PER_NET 250
-#define LG_MAX_ALLOCS (LG_IPS_PER_NET * 254)
+#define LG_MAX_ALLOCS  (LG_IPS_PER_NET * 254)
 
 enum lg_transport { LG_UDP, LG_TCP, LG_TLS };
 enum lg_mode { LG_TRAFFIC, LG_ALLOC, LG_IDLE };
@@ -41,52 +41,53 @@ struct lg_opts {
     union addr peer;
     enum lg_transport transport;
     enum lg_mode mode;
-    int family;             /* 4 or 6 */
+    int family; /* 4 or 6 */
     const char *user, *pass;
     size_t nallocs;
-    unsigned inflight;      /* echoes in flight per allocation (closed loop) */
-    unsigned max_inflight;  /* cap on the total; past it echoes rotate over allocations */
-    size_t size;            /* payload bytes */
-    double rate;            /* echoes per second; 0: saturation (closed loop) */
-    double warmup, duration, hold, setup_limit; /* seconds */
-    unsigned timeout_ms;    /* an echo not back by then is lost */
-    unsigned tick_us;       /* pacing granularity at a fixed rate */
-    unsigned concurrency;   /* set-ups in progress at once */
-    bool send_ind;          /* Send/Data indications instead of a channel */
-    bool bare;              /* the bare forwarder: no TURN, ChannelData at once */
-    bool alloc_only;        /* alloc mode: Allocate handshakes only */
-    pid_t server_pid;       /* for CPU time and RSS; 0: none */
-    pid_t echo_pid;         /* for the echo peer's CPU time; 0: none */
+    unsigned inflight;     /* echoes in flight per allocation (closed loop) */
+    unsigned max_inflight; /* cap on the total; past it echoes rotate over allocations */
+    size_t size;           /* payload bytes */
+    double rate;           /* echoes per second; 0: saturation (closed loop) */
+    /* In seconds. */
+    double warmup, duration, hold, setup_limit;
+    unsigned timeout_ms;  /* an echo not back by then is lost */
+    unsigned tick_us;     /* pacing granularity at a fixed rate */
+    unsigned concurrency; /* set-ups in progress at once */
+    bool send_ind;        /* Send/Data indications instead of a channel */
+    bool bare;            /* the bare forwarder: no TURN, ChannelData at once */
+    bool alloc_only;      /* alloc mode: Allocate handshakes only */
+    pid_t server_pid;     /* for CPU time and RSS; 0: none */
+    pid_t echo_pid;       /* for the echo peer's CPU time; 0: none */
     const char *label;
 };
 
 /* One allocation: one client transport address. */
 struct lg_alloc {
-    union addr src;         /* its own source address (IPv4 on the shared socket) */
-    uint32_t ep;            /* its endpoint in lg->eps */
-    uint8_t step;           /* enum lg_step */
+    union addr src; /* its own source address (IPv4 on the shared socket) */
+    uint32_t ep;    /* its endpoint in lg->eps */
+    uint8_t step;   /* enum lg_step */
     uint8_t tries;
     uint16_t chan;
-    uint16_t slot;          /* in lg->su.slots while being set up */
+    uint16_t slot; /* in lg->su.slots while being set up */
     uint8_t nonce_len;
     uint32_t inflight;
-    int64_t deadline;       /* ns: retransmit or give up */
-    int64_t t_start;        /* ns: first request sent */
+    int64_t deadline; /* ns: retransmit or give up */
+    int64_t t_start;  /* ns: first request sent */
     uint8_t tid[STUN_TID_LEN];
     char nonce[LG_NONCE_MAX];
 };
 
 /* A socket: the shared IPv4 UDP socket (eps[0]) or one allocation's own (eps[1 + i]). */
 struct lg_ep {
-    int fd;                 /* -1: none */
+    int fd; /* -1: none */
     bool shared;
-    bool dirty;             /* a stream with output to flush */
-    uint32_t events;        /* its epoll interest */
+    bool dirty;      /* a stream with output to flush */
+    uint32_t events; /* its epoll interest */
     struct lgnet_stream *st;
 };
 
 struct lg_setup {
-    size_t next;            /* next allocation to start */
+    size_t next; /* next allocation to start */
     size_t active, ready, failed;
     uint32_t *slots;        /* o.concurrency entries: allocation in set-up, or UINT32_MAX */
     unsigned last_code;     /* last failure's error code (or 1: timeout, 2: connection) */
@@ -97,20 +98,20 @@ struct lg_setup {
 
 /* An echo in flight, by sequence number in the ring. */
 struct lg_echo {
-    int64_t sent;           /* ns */
+    int64_t sent; /* ns */
     uint32_t alloc;
-    uint8_t state;          /* ECHO_PENDING / ECHO_DONE */
-    uint8_t window;         /* sent during the measurement window */
+    uint8_t state;  /* ECHO_PENDING / ECHO_DONE */
+    uint8_t window; /* sent during the measurement window */
 };
 
 struct lg_traffic {
     struct lg_echo *ring;
     uint64_t mask, head, tail;
-    uint32_t *ready;        /* allocations that carry echoes */
-    size_t nready, rr;      /* round-robin position in ready */
+    uint32_t *ready;   /* allocations that carry echoes */
+    size_t nready, rr; /* round-robin position in ready */
     bool rotate, sending, window;
-    int64_t t0;             /* ns: start of the paced sending */
-    uint64_t paced;         /* echoes sent since t0 at a fixed rate */
+    int64_t t0;     /* ns: start of the paced sending */
+    uint64_t paced; /* echoes sent since t0 at a fixed rate */
     uint64_t sent, done, lost, late, misrouted, malformed, unsendable;
     uint64_t w_sent, w_done, w_lost; /* within the measurement window */
     struct hist h_rtt;
@@ -120,10 +121,10 @@ struct lg_traffic {
 struct lg {
     struct lg_opts o;
     int epfd;
-    int64_t now;            /* ns, CLOCK_MONOTONIC, refreshed each loop turn */
+    int64_t now; /* ns, CLOCK_MONOTONIC, refreshed each loop turn */
     struct lg_alloc *allocs;
-    struct lg_ep *eps;      /* 1 + o.nallocs */
-    uint32_t *dirty;        /* stream endpoints to flush */
+    struct lg_ep *eps; /* 1 + o.nallocs */
+    uint32_t *dirty;   /* stream endpoints to flush */
     size_t ndirty;
     struct lgnet_txq *txq;
     struct lgnet_rxq *rxq;

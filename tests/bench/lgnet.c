@@ -17,7 +17,7 @@
 #include "proto/stun.h"
 
 #define LGNET_SOCKBUF (4 << 20)
-#define STREAM_BUF (16 * 1024)
+#define STREAM_BUF    (16 * 1024)
 /* Reads per readiness on a stream before the others get their turn. */
 #define STREAM_ROUNDS 8
 
@@ -44,8 +44,7 @@ int lgnet_udp_open(const union addr *a, bool shared, char *err, size_t errlen)
     }
     if (bind(fd, &a->sa, addr_len(a)) < 0) {
         char s[ADDR_STRLEN];
-        snprintf(err, errlen, "cannot bind %s: %s", addr_format(a, s, sizeof(s)),
-                 strerror(errno));
+        snprintf(err, errlen, "cannot bind %s: %s", addr_format(a, s, sizeof(s)), strerror(errno));
         close(fd);
         return -1;
     }
@@ -63,8 +62,7 @@ void lgnet_txq_init(struct lgnet_txq *q)
     }
 }
 
-uint8_t *lgnet_txq_slot(struct lgnet_txq *q, int fd, const union addr *dst,
-                        const union addr *src)
+uint8_t *lgnet_txq_slot(struct lgnet_txq *q, int fd, const union addr *dst, const union addr *src)
 {
     struct msghdr *h;
     unsigned i;
@@ -206,8 +204,8 @@ void lgnet_tls_free(struct lgnet_tls *t)
     free(t);
 }
 
-int lgnet_stream_open(struct lgnet_stream **out, const union addr *server,
-                      const union addr *local, struct lgnet_tls *tls)
+int lgnet_stream_open(struct lgnet_stream **out, const union addr *server, const union addr *local,
+                      struct lgnet_tls *tls)
 {
     struct lgnet_stream *s = calloc(1, sizeof(*s));
 

@@ -41,8 +41,7 @@ void lgnet_txq_init(struct lgnet_txq *q);
 /* A buffer of LGNET_FRAME bytes for the next datagram to dst on fd, leaving from src's IP when
  * src is not NULL (a shared socket).  The datagram is queued by lgnet_txq_commit(len); a full
  * queue is flushed first. */
-uint8_t *lgnet_txq_slot(struct lgnet_txq *q, int fd, const union addr *dst,
-                        const union addr *src);
+uint8_t *lgnet_txq_slot(struct lgnet_txq *q, int fd, const union addr *dst, const union addr *src);
 void lgnet_txq_commit(struct lgnet_txq *q, size_t len);
 
 /* Sends everything queued.  A datagram the kernel refuses is counted in failed, not retried. */
@@ -77,8 +76,8 @@ void lgnet_tls_free(struct lgnet_tls *t);
 
 /* Starts a non-blocking connection from local (port 0) to server, over TLS when tls is not
  * NULL.  Returns 0 and *out, or -1.  The descriptor is lgnet_stream_fd(). */
-int lgnet_stream_open(struct lgnet_stream **out, const union addr *server,
-                      const union addr *local, struct lgnet_tls *tls);
+int lgnet_stream_open(struct lgnet_stream **out, const union addr *server, const union addr *local,
+                      struct lgnet_tls *tls);
 void lgnet_stream_close(struct lgnet_stream *s);
 int lgnet_stream_fd(const struct lgnet_stream *s);
 

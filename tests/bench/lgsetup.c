@@ -12,13 +12,13 @@
 /* UDP requests are sent again after this long, up to SETUP_TRIES times in all (RFC 8489 §6.2.1
  * would double the interval; a benchmark on loopback only needs a bound). */
 #define SETUP_RTO_NS 500000000LL
-#define SETUP_TRIES 7
+#define SETUP_TRIES  7
 /* A request on a stream gets no retransmission: the whole step must finish in this time. */
 #define SETUP_STREAM_NS 5000000000LL
 /* Stale nonces (438) tolerated per allocation before giving up. */
 #define SETUP_STALE_MAX 3
 
-#define CODE_TIMEOUT 1
+#define CODE_TIMEOUT    1
 #define CODE_CONNECTION 2
 
 static uint16_t method_of(enum lg_step step)

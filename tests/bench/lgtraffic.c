@@ -8,7 +8,7 @@
 #include "tests/bench/lg.h"
 
 #define ECHO_PENDING 1
-#define ECHO_DONE 2
+#define ECHO_DONE    2
 /* Payload: sequence number (8 bytes), allocation (4), this magic (4), then filler. */
 #define PAYLOAD_MAGIC 0x54504b42u
 /* Echoes in the ring at most: sent but neither back nor declared lost.  At half a million

@@ -27,9 +27,9 @@
 #include "tests/bench/lg.h"
 #include "tests/bench/procstat.h"
 
-#define LG_EVENTS 256
+#define LG_EVENTS     256
 #define LG_UDP_ROUNDS 8
-#define NS 1000000000LL
+#define NS            1000000000LL
 
 int64_t lg_clock(void)
 {
@@ -336,8 +336,9 @@ static int setup_all(struct lg *lg)
     if (lg_setup_begin(lg) < 0)
         return -1;
     run(lg, t0 + (int64_t)(lg->o.setup_limit * NS), setup_finished);
-    fprintf(stderr, "loadgen: %zu allocations ready, %zu failed (last code %u), %zu unfinished "
-                    "in %.2f s\n",
+    fprintf(stderr,
+            "loadgen: %zu allocations ready, %zu failed (last code %u), %zu unfinished "
+            "in %.2f s\n",
             lg->su.ready, lg->su.failed, lg->su.last_code,
             lg->o.nallocs - lg->su.ready - lg->su.failed, (double)(lg_clock() - t0) / NS);
     return lg->su.ready > 0 ? 0 : -1;
@@ -348,14 +349,17 @@ static void print_common(const struct lg *lg, const char *mode)
     static const char *const tnames[] = {"udp", "tcp", "tls"};
 
     printf("RESULT label=%s mode=%s transport=%s family=%d allocs=%zu ready=%zu failed=%zu",
-           lg->o.label, mode, tnames[lg->o.transport], lg->o.family, lg->o.nallocs,
-           lg->su.ready, lg->su.failed);
+           lg->o.label, mode, tnames[lg->o.transport], lg->o.family, lg->o.nallocs, lg->su.ready,
+           lg->su.failed);
 }
 
-static int phase_alloc(struct lg *lg, int64_t cpu0)
+/* Set-up rate and latency; cpu0, busy0 and self0 were read before the set-up began. */
+static int phase_alloc(struct lg *lg, int64_t cpu0, int64_t busy0, double self0)
 {
     double elapsed = (double)(lg->su.t_end - lg->su.t_begin) / NS;
     int64_t cpu1 = lg->o.server_pid ? procstat_cpu_us(lg->o.server_pid) : -1;
+    int64_t busy1 = procstat_busy_us(NULL);
+    double self1 = cpu_self_s(), wall = (double)(lg_clock() - lg->su.t_begin) / NS;
 
     print_common(lg, "alloc");
     printf(" alloc_only=%d concurrency=%u elapsed_s=%.3f rate_per_s=%.0f alloc_p50_us=%llu "
@@ -368,7 +372,11 @@ static int phase_alloc(struct lg *lg, int64_t cpu0)
            (unsigned long long)hist_quantile(&lg->su.h_setup, 0.5),
            (unsigned long long)hist_quantile(&lg->su.h_setup, 0.99));
     if (cpu0 >= 0 && cpu1 >= 0 && lg->su.ready > 0)
-        printf(" srv_cpu_us_per_alloc=%.1f", (double)(cpu1 - cpu0) / (double)lg->su.ready);
+        printf(" srv_cpu_us_per_alloc=%.1f srv_util_pct=%.0f",
+               (double)(cpu1 - cpu0) / (double)lg->su.ready, (double)(cpu1 - cpu0) / 1e4 / wall);
+    if (busy0 >= 0 && busy1 >= 0 && wall > 0)
+        printf(" busy_pct=%.0f lg_util_pct=%.0f echo_util_pct=0",
+               (double)(busy1 - busy0) / 1e4 / wall, 100.0 * (self1 - self0) / wall);
     printf("\n");
     return lg->su.failed == 0 ? 0 : 1;
 }
@@ -505,19 +513,31 @@ static int parse_transport(struct lg_opts *o, const char *s)
 }
 
 static const struct option long_opts[] = {
-    {"server", required_argument, NULL, 'S'},   {"peer", required_argument, NULL, 'P'},
-    {"transport", required_argument, NULL, 'T'}, {"user", required_argument, NULL, 'u'},
-    {"pass", required_argument, NULL, 'p'},      {"allocs", required_argument, NULL, 'n'},
-    {"inflight", required_argument, NULL, 'w'},  {"max-inflight", required_argument, NULL, 'W'},
-    {"size", required_argument, NULL, 's'},      {"rate", required_argument, NULL, 'r'},
-    {"warmup", required_argument, NULL, 'a'},    {"duration", required_argument, NULL, 'd'},
-    {"timeout-ms", required_argument, NULL, 'o'}, {"tick-us", required_argument, NULL, 'k'},
-    {"send", no_argument, NULL, 'I'},            {"bare", no_argument, NULL, 'B'},
-    {"mode", required_argument, NULL, 'm'},      {"alloc-only", no_argument, NULL, 'A'},
-    {"concurrency", required_argument, NULL, 'c'}, {"hold", required_argument, NULL, 'h'},
-    {"setup-limit", required_argument, NULL, 'L'}, {"server-pid", required_argument, NULL, 'x'},
+    {"server", required_argument, NULL, 'S'},
+    {"peer", required_argument, NULL, 'P'},
+    {"transport", required_argument, NULL, 'T'},
+    {"user", required_argument, NULL, 'u'},
+    {"pass", required_argument, NULL, 'p'},
+    {"allocs", required_argument, NULL, 'n'},
+    {"inflight", required_argument, NULL, 'w'},
+    {"max-inflight", required_argument, NULL, 'W'},
+    {"size", required_argument, NULL, 's'},
+    {"rate", required_argument, NULL, 'r'},
+    {"warmup", required_argument, NULL, 'a'},
+    {"duration", required_argument, NULL, 'd'},
+    {"timeout-ms", required_argument, NULL, 'o'},
+    {"tick-us", required_argument, NULL, 'k'},
+    {"send", no_argument, NULL, 'I'},
+    {"bare", no_argument, NULL, 'B'},
+    {"mode", required_argument, NULL, 'm'},
+    {"alloc-only", no_argument, NULL, 'A'},
+    {"concurrency", required_argument, NULL, 'c'},
+    {"hold", required_argument, NULL, 'h'},
+    {"setup-limit", required_argument, NULL, 'L'},
+    {"server-pid", required_argument, NULL, 'x'},
     {"echo-pid", required_argument, NULL, 'e'},
-    {"label", required_argument, NULL, 'l'},     {NULL, 0, NULL, 0},
+    {"label", required_argument, NULL, 'l'},
+    {NULL, 0, NULL, 0},
 };
 
 static int parse_opts(struct lg_opts *o, int argc, char **argv)
@@ -525,36 +545,97 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
     const char *server = NULL, *peer = NULL;
     int c;
 
-    *o = (struct lg_opts){.nallocs = 10, .inflight = 1, .size = 100, .warmup = 1, .duration = 5,
-                          .hold = 2, .setup_limit = 120, .timeout_ms = 1000, .tick_us = 100,
-                          .concurrency = 64, .user = "", .pass = "", .label = "-"};
+    *o = (struct lg_opts){.nallocs = 10,
+                          .inflight = 1,
+                          .size = 100,
+                          .warmup = 1,
+                          .duration = 5,
+                          .hold = 2,
+                          .setup_limit = 120,
+                          .timeout_ms = 1000,
+                          .tick_us = 100,
+                          .concurrency = 64,
+                          .user = "",
+                          .pass = "",
+                          .label = "-"};
     while ((c = getopt_long(argc, argv, "n:", long_opts, NULL)) != -1) {
         switch (c) {
-        case 'S': server = optarg; break;
-        case 'P': peer = optarg; break;
-        case 'T': if (parse_transport(o, optarg) < 0) return -1; break;
-        case 'u': o->user = optarg; break;
-        case 'p': o->pass = optarg; break;
-        case 'n': o->nallocs = strtoul(optarg, NULL, 10); break;
-        case 'w': o->inflight = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'W': o->max_inflight = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 's': o->size = strtoul(optarg, NULL, 10); break;
-        case 'r': o->rate = strtod(optarg, NULL); break;
-        case 'a': o->warmup = strtod(optarg, NULL); break;
-        case 'd': o->duration = strtod(optarg, NULL); break;
-        case 'o': o->timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'k': o->tick_us = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'I': o->send_ind = true; break;
-        case 'B': o->bare = true; break;
-        case 'm': if (parse_mode(o, optarg) < 0) return -1; break;
-        case 'A': o->alloc_only = true; break;
-        case 'c': o->concurrency = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'h': o->hold = strtod(optarg, NULL); break;
-        case 'L': o->setup_limit = strtod(optarg, NULL); break;
-        case 'x': o->server_pid = (pid_t)strtol(optarg, NULL, 10); break;
-        case 'e': o->echo_pid = (pid_t)strtol(optarg, NULL, 10); break;
-        case 'l': o->label = optarg; break;
-        default: return -1;
+        case 'S':
+            server = optarg;
+            break;
+        case 'P':
+            peer = optarg;
+            break;
+        case 'T':
+            if (parse_transport(o, optarg) < 0)
+                return -1;
+            break;
+        case 'u':
+            o->user = optarg;
+            break;
+        case 'p':
+            o->pass = optarg;
+            break;
+        case 'n':
+            o->nallocs = strtoul(optarg, NULL, 10);
+            break;
+        case 'w':
+            o->inflight = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'W':
+            o->max_inflight = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 's':
+            o->size = strtoul(optarg, NULL, 10);
+            break;
+        case 'r':
+            o->rate = strtod(optarg, NULL);
+            break;
+        case 'a':
+            o->warmup = strtod(optarg, NULL);
+            break;
+        case 'd':
+            o->duration = strtod(optarg, NULL);
+            break;
+        case 'o':
+            o->timeout_ms = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'k':
+            o->tick_us = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'I':
+            o->send_ind = true;
+            break;
+        case 'B':
+            o->bare = true;
+            break;
+        case 'm':
+            if (parse_mode(o, optarg) < 0)
+                return -1;
+            break;
+        case 'A':
+            o->alloc_only = true;
+            break;
+        case 'c':
+            o->concurrency = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'h':
+            o->hold = strtod(optarg, NULL);
+            break;
+        case 'L':
+            o->setup_limit = strtod(optarg, NULL);
+            break;
+        case 'x':
+            o->server_pid = (pid_t)strtol(optarg, NULL, 10);
+            break;
+        case 'e':
+            o->echo_pid = (pid_t)strtol(optarg, NULL, 10);
+            break;
+        case 'l':
+            o->label = optarg;
+            break;
+        default:
+            return -1;
         }
     }
     if (!server || !peer || optind != argc || addr_parse(&o->server, server, 0) < 0 ||
@@ -563,12 +644,11 @@ static int parse_opts(struct lg_opts *o, int argc, char **argv)
         return -1;
     o->family = o->server.sa.sa_family == AF_INET6 ? 6 : 4;
     if (o->nallocs < 1 || o->nallocs > LG_MAX_ALLOCS || o->inflight < 1 ||
-        o->size < LG_MIN_PAYLOAD || o->size > LG_MAX_PAYLOAD || o->rate < 0 ||
-        o->duration <= 0 || o->duration > 600 || o->warmup < 0 || o->warmup > 600 ||
-        o->hold < 0 || o->hold > 600 || o->setup_limit <= 0 || o->setup_limit > 3600 ||
-        o->timeout_ms < 1 || o->timeout_ms > 10000 || o->tick_us < 1 || o->tick_us > 100000 ||
-        o->concurrency < 1 || o->concurrency > 65535 ||
-        (o->bare && (o->transport != LG_UDP || o->mode != LG_TRAFFIC)))
+        o->size < LG_MIN_PAYLOAD || o->size > LG_MAX_PAYLOAD || o->rate < 0 || o->duration <= 0 ||
+        o->duration > 600 || o->warmup < 0 || o->warmup > 600 || o->hold < 0 || o->hold > 600 ||
+        o->setup_limit <= 0 || o->setup_limit > 3600 || o->timeout_ms < 1 ||
+        o->timeout_ms > 10000 || o->tick_us < 1 || o->tick_us > 100000 || o->concurrency < 1 ||
+        o->concurrency > 65535 || (o->bare && (o->transport != LG_UDP || o->mode != LG_TRAFFIC)))
         return -1;
     return 0;
 }
@@ -597,7 +677,8 @@ static int init(struct lg *lg)
 int main(int argc, char **argv)
 {
     struct lg *lg = calloc(1, sizeof(*lg));
-    int64_t cpu0;
+    int64_t cpu0, busy0;
+    double self0;
     long rss0;
 
     if (lg == NULL)
@@ -612,6 +693,8 @@ int main(int argc, char **argv)
     }
     rss0 = lg->o.server_pid ? procstat_rss_kib(lg->o.server_pid) : -1;
     cpu0 = lg->o.server_pid ? procstat_cpu_us(lg->o.server_pid) : -1;
+    busy0 = procstat_busy_us(NULL);
+    self0 = cpu_self_s();
     if (setup_all(lg) < 0) {
         fprintf(stderr, "loadgen: no allocation could be set up (last code %u)\n",
                 lg->su.last_code);
@@ -619,7 +702,7 @@ int main(int argc, char **argv)
     }
     switch (lg->o.mode) {
     case LG_ALLOC:
-        return phase_alloc(lg, cpu0);
+        return phase_alloc(lg, cpu0, busy0, self0);
     case LG_IDLE:
         return phase_idle(lg, rss0);
     default:

@@ -25,8 +25,8 @@ int64_t procstat_cpu_us(pid_t pid)
      * Field 3 (state) follows; utime and stime are fields 14 and 15. */
     p = strrchr(buf, ')');
     if (p == NULL || hz <= 0 ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-               &stime) != 2)
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) !=
+            2)
         return -1;
     return (int64_t)((utime + stime) * 1000000ull / (unsigned long long)hz);
 }
