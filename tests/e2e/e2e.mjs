@@ -325,8 +325,9 @@ async function setUp() {
     const root = await tempRoot();
     const env = { root, live: new Set() };
     try {
-        env.certs = await makeCerts(join(root, 'ca'), 'turnpike e2e test CA');
-        env.untrusted = await makeCerts(join(root, 'untrusted-ca'), 'turnpike e2e untrusted CA');
+        env.certs = await makeCerts(join(root, 'ca'));
+        // Another CA, made the same way (even its name is the same) but never trusted.
+        env.untrusted = await makeCerts(join(root, 'untrusted-ca'));
         const home = join(root, 'home');
         await mkdir(home, { recursive: true });
         await trustCa(home, env.certs.ca);

@@ -5,7 +5,7 @@ import { spawn, execFile } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { createSocket } from 'node:dgram';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -155,24 +155,15 @@ export function parseStats(log) {
 }
 
 // ---- certificates --------------------------------------------------------------------------
-// A CA and a server certificate for IP 127.0.0.1 signed by it, made with openssl in dir.
-export async function makeCerts(dir, caName) {
-    await mkdir(dir, { recursive: true });
-    const f = (n) => join(dir, n);
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    await run('openssl', ['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.crt'),
-                          '-days', '2', '-subj', `/CN=${caName}`,
-                          '-addext', 'basicConstraints=critical,CA:TRUE',
-                          '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-    await run('openssl', ['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'),
-                          '-subj', '/CN=127.0.0.1']);
-    await writeFile(f('server.ext'), 'basicConstraints=critical,CA:FALSE\n' +
-                    'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' +
-                    'subjectAltName=IP:127.0.0.1\n');
-    await run('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'),
-                          '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2',
-                          '-extfile', f('server.ext'), '-out', f('server.crt')]);
-    return { ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key') };
+// A fresh CA and a server certificate for 127.0.0.1 signed by it, made in dir by the project's
+// etc/make-test-certs.sh (openssl, ECDSA P-256, valid two days).
+export async function makeCerts(dir) {
+    await run('sh', [join(ROOT, 'etc', 'make-test-certs.sh'), dir], { timeoutMs: 20000 });
+    const f = { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+    for (const path of Object.values(f))
+        if (!existsSync(path))
+            throw new Error(`etc/make-test-certs.sh made no ${path}`);
+    return f;
 }
 
 // Makes home/.pki/nssdb, the NSS database Debian's Chromium reads its trust settings from
