@@ -1,6 +1,7 @@
-/* test_dtls.c — TURN over DTLS through the real turnserver: coturn's client, the stateless
- * cookie exchange with hand-made ClientHellos, a flood of them, and a session's life with our
- * client (idle expiry, allocations, close_notify, a client that restarts). */
+/* test_dtls.c — TURN over DTLS through the real turnserver: the stateless cookie exchange with
+ * hand-made ClientHellos, a flood of them, and a session's life with our client (idle expiry,
+ * allocations, close_notify, a client that restarts).  coturn's client over DTLS runs in
+ * test_tls.c. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,6 @@
 #include "tests/lib/certs.h"
 #include "tests/lib/check.h"
 #include "tests/lib/client.h"
-#include "tests/lib/coturn.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/tlsbridge.h"
 #include "tests/lib/turnc.h"
@@ -26,7 +26,7 @@
 
 static struct certs certs;
 static struct proc srv;
-static uint16_t dtls_port, peer_port;
+static uint16_t dtls_port;
 
 /* ---- servers --------------------------------------------------------------------------- */
 
@@ -138,31 +138,6 @@ static size_t cookie_of(const uint8_t *p, ssize_t n, uint8_t *cookie)
         return 0;
     memcpy(cookie, p + at + 1, p[at]);
     return p[at];
-}
-
-/* ---- coturn's client --------------------------------------------------------------------- */
-
-static void run_uclient(const char *extra, const char *ip, const char *peer_ip, long n, long m)
-{
-    char flags[512];
-    struct coturn_run r;
-
-    snprintf(flags, sizeof(flags), "-S -E %s -u %s -w %s -e %s -r %u -n %ld -m %ld -z 2 %s",
-             certs.ca, USER, PASS, peer_ip, peer_port, n, m, extra);
-    coturn_uclient(&r, flags, dtls_port, ip, 60);
-    coturn_all_relayed(&r, n * m);
-}
-
-/* Channels over DTLS, 4 clients and their RTCP allocations, 500 messages each. */
-static void uclient_dtls_channels(void)
-{
-    run_uclient("", "127.0.0.1", "127.0.0.1", 500, 4);
-}
-
-/* Send and Data indications over DTLS, from ::1 to an IPv6 relay. */
-static void uclient_dtls_ipv6_send(void)
-{
-    run_uclient("-s -x", "::1", "::1", 200, 2);
 }
 
 /* ---- the cookie exchange ----------------------------------------------------------------- */
@@ -413,7 +388,6 @@ out:
 
 int main(void)
 {
-    pid_t peer4, peer6;
     int rc;
 
     if (certs_make(&certs) < 0) {
@@ -426,20 +400,12 @@ int main(void)
         printf("0 passed, 1 failed\n");
         return 1;
     }
-    peer_port = proc_free_port();
-    peer4 = coturn_peer_start("127.0.0.1", peer_port);
-    peer6 = coturn_peer_start("::1", peer_port);
-    usleep(300000);
-    RUN(uclient_dtls_channels);
-    RUN(uclient_dtls_ipv6_send);
     RUN(hello_verify_keeps_nothing);
     RUN(valid_cookie_starts_session);
     RUN(hello_flood);
     RUN(session_lives_with_allocation);
     RUN(close_notify_deletes_allocation);
     RUN(client_restart_replaces_session);
-    coturn_peer_stop(peer4);
-    coturn_peer_stop(peer6);
     rc = proc_stop(&srv, SIGTERM, 5000, NULL);
     CHECK(proc_log_number(&srv, "dtls.handshakes=") > 0);
     proc_cleanup(&srv);

@@ -45,28 +45,21 @@ static int tls_args(const char **args, int at, uint16_t port)
     return at;
 }
 
-/* coturn's client over TLS (-S -t), verifying our certificate against the test CA. */
-static void run_uclient(const char *extra, const char *ip, const char *peer_ip, long n, long m)
+/* coturn's client over TLS (-S -t) and over DTLS (-S), verifying our certificate against the
+ * test CA: channels (uclient's default), 4 clients and their RTCP allocations, 500 messages
+ * each; then Send and Data indications from ::1 to an IPv6 relay. */
+static void uclient_tls_and_dtls(void)
 {
-    char flags[512];
-    struct coturn_run r;
+    const struct coturn_target who = {USER, PASS, peer_port};
+    const char *modes[] = {"-S -t", "-S"};
+    char flags[256];
 
-    snprintf(flags, sizeof(flags), "-S -t -E %s -u %s -w %s -e %s -r %u -n %ld -m %ld -z 2 %s",
-             certs.ca, USER, PASS, peer_ip, peer_port, n, m, extra);
-    coturn_uclient(&r, flags, tls_port, ip, 60);
-    coturn_all_relayed(&r, n * m);
-}
-
-/* Channels (uclient's default), 4 clients and their RTCP allocations, 500 messages each. */
-static void uclient_tls_channels(void)
-{
-    run_uclient("", "127.0.0.1", "127.0.0.1", 500, 4);
-}
-
-/* Send and Data indications over TLS, from ::1 to an IPv6 relay. */
-static void uclient_tls_ipv6_send(void)
-{
-    run_uclient("-s -x", "::1", "::1", 200, 2);
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        snprintf(flags, sizeof(flags), "%s -E %s", modes[i], certs.ca);
+        coturn_relay_all(&who, flags, "127.0.0.1", tls_port, "127.0.0.1", 500, 4);
+        strcat(flags, " -s -x");
+        coturn_relay_all(&who, flags, "::1", tls_port, "::1", 200, 2);
+    }
 }
 
 /* What openssl s_client says about a handshake with the server, with the options given. */
@@ -492,7 +485,7 @@ int main(void)
 {
     const char *args[32] = {"--listening-ip", "127.0.0.1", "--listening-ip", "::1",
                             "--realm", REALM, "--user", USER ":" PASS,
-                            "--allow-loopback-peers", "--relay-threads", "2"};
+                            "--allow-loopback-peers", "--relay-threads", "2", "--dtls"};
     pid_t peer4, peer6;
     int rc;
 
@@ -501,7 +494,7 @@ int main(void)
         return 1;
     }
     tls_port = proc_free_port();
-    tls_args(args, 11, tls_port);
+    tls_args(args, 12, tls_port);
     if (proc_start(&srv, args) < 0) {
         certs_remove(&certs);
         printf("0 passed, 1 failed\n");
@@ -511,8 +504,7 @@ int main(void)
     peer4 = coturn_peer_start("127.0.0.1", peer_port);
     peer6 = coturn_peer_start("::1", peer_port);
     usleep(300000);
-    RUN(uclient_tls_channels);
-    RUN(uclient_tls_ipv6_send);
+    RUN(uclient_tls_and_dtls);
     RUN(alpn);
     RUN(versions);
     RUN(allocation_lives_on_connection);
@@ -525,6 +517,7 @@ int main(void)
     coturn_peer_stop(peer6);
     rc = proc_stop(&srv, SIGTERM, 5000, NULL);
     CHECK(proc_log_number(&srv, "tls.handshakes=") > 0);
+    CHECK(proc_log_number(&srv, "dtls.handshakes=") > 0);
     proc_cleanup(&srv);
     certs_remove(&certs);
     return check_summary() || rc != 0;

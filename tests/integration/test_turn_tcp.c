@@ -1,6 +1,5 @@
 /* test_turn_tcp.c — TURN over TCP: the allocation lives and dies with its connection, a
  * client that reads too slowly loses relayed datagrams (counted) instead of growing memory. */
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,14 +18,7 @@ static struct proc srv;
 
 static int open_peer(union addr *peer)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    socklen_t len = sizeof(*peer);
-
-    addr_parse(peer, "127.0.0.1", 0);
-    if (fd < 0 || bind(fd, &peer->sa, addr_len(peer)) < 0 ||
-        getsockname(fd, &peer->sa, &len) < 0)
-        return -1;
-    return fd;
+    return client_udp_bound("127.0.0.1", peer);
 }
 
 /* Data both ways over a TCP client connection, on a channel (padded frames) and with Send. */
@@ -59,25 +51,6 @@ static void relay_over_tcp(void)
     close(pfd);
 }
 
-/* True when nothing listens on UDP addr any more: a datagram sent there from a connected
- * socket comes back as ICMP port unreachable, i.e. ECONNREFUSED on the next receive. */
-static bool udp_port_closed(const union addr *addr)
-{
-    int fd = socket(addr->sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    uint8_t b;
-    bool closed = false;
-
-    if (fd < 0 || connect(fd, &addr->sa, addr_len(addr)) < 0)
-        return false;
-    for (int i = 0; i < 5 && !closed; i++) {
-        send(fd, "x", 1, 0);
-        if (!client_silent(fd, 200))
-            closed = recv(fd, &b, 1, 0) < 0 && errno == ECONNREFUSED;
-    }
-    close(fd);
-    return closed;
-}
-
 /* Closing the connection deletes its allocation: its relay socket closes with it. */
 static void allocation_dies_with_connection(void)
 {
@@ -88,10 +61,10 @@ static void allocation_dies_with_connection(void)
         return;
     CHECK_INT(turnc_allocate(&t), 0);
     relayed = t.relayed;
-    CHECK(!udp_port_closed(&relayed)); /* open: our datagram is dropped (no permission) */
+    CHECK(!client_udp_closed(&relayed)); /* open: our datagram is dropped (no permission) */
     turnc_close(&t);
     usleep(100000);
-    CHECK(udp_port_closed(&relayed));
+    CHECK(client_udp_closed(&relayed));
 }
 
 /* An allocation keeps its connection past --tcp-idle-timeout while the client only listens. */

@@ -10,6 +10,7 @@
 
 #include "proto/crypto.h"
 #include "tests/lib/check.h"
+#include "tests/lib/coturn.h"
 #include "tests/lib/proc.h"
 
 #define USER "alice"
@@ -21,73 +22,11 @@ static struct proc srv;
 static pid_t peer4 = -1, peer6 = -1;
 static uint16_t peer_port;
 
-/* Starts turnutils_peer (an echo peer) on ip:port; returns its PID or -1. */
-static pid_t start_peer(const char *ip, uint16_t port)
-{
-    char portbuf[8];
-    pid_t pid;
-
-    snprintf(portbuf, sizeof(portbuf), "%u", port);
-    pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        execlp("turnutils_peer", "turnutils_peer", "-L", ip, "-p", portbuf, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void stop_peer(pid_t pid)
-{
-    if (pid > 0) {
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
-    }
-}
-
-/* What uclient reported. */
-struct result {
-    int rc;
-    long sent, received, lost;
-    char out[16384];
-};
-
-/* Runs turnutils_uclient with flags against the server address ip and parses its totals. */
-static void uclient(struct result *r, const char *flags, const char *ip)
-{
-    char cmd[512];
-    const char *p;
-
-    snprintf(cmd, sizeof(cmd), "turnutils_uclient %s -p %u %s", flags, srv.port, ip);
-    r->rc = proc_capture(cmd, 60, r->out, sizeof(r->out));
-    r->sent = r->received = r->lost = -1;
-    p = strstr(r->out, "start_mclient: tot_send_msgs=");
-    if (p)
-        sscanf(p, "start_mclient: tot_send_msgs=%ld, tot_recv_msgs=%ld", &r->sent, &r->received);
-    p = strstr(r->out, "Total lost packets ");
-    if (p)
-        sscanf(p, "Total lost packets %ld", &r->lost);
-}
-
-/* Checks a run relayed every message of n per client for m clients, none lost. */
-static void expect_all(struct result *r, long want)
-{
-    if (!CHECK_INT(r->rc, 0) || !CHECK_INT(r->sent, want) || !CHECK_INT(r->received, want) ||
-        !CHECK_INT(r->lost, 0))
-        fprintf(stderr, "uclient said:\n%s\n", r->out);
-}
-
 static void run_expect(const char *extra, const char *ip, const char *peer_ip, long n, long m)
 {
-    char flags[256];
-    struct result r;
+    const struct coturn_target who = {USER, PASS, peer_port};
 
-    snprintf(flags, sizeof(flags), "-u %s -w %s -e %s -r %u -n %ld -m %ld -z 2 %s", USER, PASS,
-             peer_ip, peer_port, n, m, extra);
-    uclient(&r, flags, ip);
-    expect_all(&r, n * m);
+    coturn_relay_all(&who, extra, ip, srv.port, peer_ip, n, m);
 }
 
 /* Channels (uclient's default), 10 clients with their RTCP allocations, 1000 messages each. */
@@ -112,11 +51,11 @@ static void dont_fragment(void)
 static void client_to_client(void)
 {
     char flags[256];
-    struct result r;
+    struct coturn_run r;
 
     snprintf(flags, sizeof(flags), "-y -u %s -w %s -n 200 -m 4 -z 2", USER, PASS);
-    uclient(&r, flags, "127.0.0.1");
-    expect_all(&r, 800);
+    coturn_uclient(&r, flags, srv.port, "127.0.0.1", 60);
+    coturn_all_relayed(&r, 800);
 }
 
 /* IPv6 all the way: the server reached on ::1, an IPv6 relay, an IPv6 peer. */
@@ -141,15 +80,15 @@ static void tcp_client_transport(void)
 static void rest_secret(void)
 {
     char flags[256];
-    struct result r;
+    struct coturn_run r;
 
     snprintf(flags, sizeof(flags), "-u restuser -W %s -e 127.0.0.1 -r %u -n 100 -m 2 -z 2",
              SECRET, peer_port);
-    uclient(&r, flags, "127.0.0.1");
-    expect_all(&r, 200);
+    coturn_uclient(&r, flags, srv.port, "127.0.0.1", 60);
+    coturn_all_relayed(&r, 200);
     snprintf(flags, sizeof(flags), "-u restuser -W wrong-secret -e 127.0.0.1 -r %u -n 10",
              peer_port);
-    uclient(&r, flags, "127.0.0.1");
+    coturn_uclient(&r, flags, srv.port, "127.0.0.1", 60);
     CHECK(r.rc != 0);
     CHECK(strstr(r.out, "Cannot complete Allocation") != NULL);
 }
@@ -158,11 +97,11 @@ static void rest_secret(void)
 static void wrong_password(void)
 {
     char flags[256];
-    struct result r;
+    struct coturn_run r;
 
     snprintf(flags, sizeof(flags), "-u %s -w not-the-password -e 127.0.0.1 -r %u -n 10", USER,
              peer_port);
-    uclient(&r, flags, "127.0.0.1");
+    coturn_uclient(&r, flags, srv.port, "127.0.0.1", 60);
     CHECK(r.rc != 0);
     if (!CHECK(strstr(r.out, "Cannot complete Allocation") != NULL))
         fprintf(stderr, "uclient said:\n%s\n", r.out);
@@ -243,8 +182,8 @@ int main(void)
         return 1;
     }
     peer_port = proc_free_port();
-    peer4 = start_peer("127.0.0.1", peer_port);
-    peer6 = start_peer("::1", peer_port);
+    peer4 = coturn_peer_start("127.0.0.1", peer_port);
+    peer6 = coturn_peer_start("::1", peer_port);
     usleep(300000);
     RUN(channels_1000x10);
     RUN(send_indications);
@@ -256,8 +195,8 @@ int main(void)
     RUN(rest_secret);
     RUN(wrong_password);
     RUN(rss_per_allocation);
-    stop_peer(peer4);
-    stop_peer(peer6);
+    coturn_peer_stop(peer4);
+    coturn_peer_stop(peer6);
     rc = proc_stop(&srv, SIGTERM, 5000, NULL);
     proc_cleanup(&srv);
     return check_summary() || rc != 0;

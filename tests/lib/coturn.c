@@ -65,3 +65,15 @@ int coturn_all_relayed(const struct coturn_run *r, long want)
     fprintf(stderr, "uclient said:\n%s\n", r->out);
     return 0;
 }
+
+int coturn_relay_all(const struct coturn_target *t, const char *flags, const char *ip,
+                     uint16_t port, const char *peer_ip, long n, long m)
+{
+    static struct coturn_run r;
+    char all[768];
+
+    snprintf(all, sizeof(all), "-u %s -w %s -e %s -r %u -n %ld -m %ld -z 2 %s", t->user, t->pass,
+             peer_ip, t->peer_port, n, m, flags);
+    coturn_uclient(&r, all, port, ip, 60);
+    return coturn_all_relayed(&r, n * m);
+}

@@ -28,4 +28,16 @@ void coturn_uclient(struct coturn_run *r, const char *flags, uint16_t port, cons
 /* True when the run relayed all of want messages and lost none; otherwise prints its output. */
 int coturn_all_relayed(const struct coturn_run *r, long want);
 
+/* Who uclient is and where its peer listens (port on ip passed with each run). */
+struct coturn_target {
+    const char *user;
+    const char *pass;
+    uint16_t peer_port;
+};
+
+/* Runs uclient with flags, t's credentials, peer_ip:t->peer_port, n messages for each of m
+ * clients 2 ms apart, against ip:port, and checks that all n * m came back (as above). */
+int coturn_relay_all(const struct coturn_target *t, const char *flags, const char *ip,
+                     uint16_t port, const char *peer_ip, long n, long m);
+
 #endif

@@ -186,6 +186,29 @@ static char *dump_defaults_with(const char *lines)
         free(got_);                                                                                \
     } while (0)
 
+/* A load that must succeed: a file (NULL: -n), a command line, and the dump lines in which it
+ * differs from the defaults. */
+struct load_case {
+    const char *conf;
+    const char *args[8];
+    const char *want;
+};
+
+/* Runs every case; each must load and differ from the defaults in exactly its lines.  (Not
+ * every file including this one has such a table.) */
+static __attribute__((unused)) void fx_check_loads(const struct load_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct fx f;
+
+        fx_loadv(&f, cases[i].conf, cases[i].args);
+        if (!CHECK_INT(f.rc, 0))
+            printf("  case %zu: %s\n", i, f.err);
+        CHECK_LOADED(&f, cases[i].want);
+        fx_done(&f);
+    }
+}
+
 /* A load that must fail: the exact message (a leading ':' stands for "TMPFILE:"). */
 struct err_case {
     const char *conf; /* NULL: -n, or nothing at all when args start with -c */

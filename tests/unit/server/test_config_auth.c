@@ -29,11 +29,7 @@ static void test_auth_defaults(void)
 }
 
 /* Files and command lines of these options, and the dump lines they give. */
-static const struct {
-    const char *conf;
-    const char *args[8];
-    const char *want;
-} load_cases[] = {
+static const struct load_case load_cases[] = {
     /* A user line is split at its first ':'; the rest, colons and '#' included, is the
      * password, and only a value starting with 0x is a key. */
     {"user=a:b:c\nuser=\"d:e # f\"\nuser=g:0X12\n", {NULL}, "users=a:b:c,d:e # f,g:0X12"},
@@ -73,15 +69,7 @@ static const struct {
 
 static void test_loads(void)
 {
-    for (size_t i = 0; i < sizeof load_cases / sizeof load_cases[0]; i++) {
-        struct fx f;
-
-        fx_loadv(&f, load_cases[i].conf, load_cases[i].args);
-        if (!CHECK_INT(f.rc, 0))
-            printf("  case %zu: %s\n", i, f.err);
-        CHECK_LOADED(&f, load_cases[i].want);
-        fx_done(&f);
-    }
+    fx_check_loads(load_cases, sizeof load_cases / sizeof load_cases[0]);
 }
 
 static const struct err_case auth_err_cases[] = {

@@ -3,11 +3,7 @@
 #include "tests/unit/server/config_fx.c"
 
 /* Files and command lines of these options, and the dump lines they give. */
-static const struct {
-    const char *conf;
-    const char *args[8];
-    const char *want;
-} load_cases[] = {
+static const struct load_case load_cases[] = {
     /* The command line wins over the file for single values. */
     {"tls-listening-port=443\n", {"--tls-listening-port", "5350"}, "tls_listen_port=5350"},
     {"cert=/a.pem\npkey=/a.key\n",
@@ -35,15 +31,7 @@ static const struct {
 
 static void test_loads(void)
 {
-    for (size_t i = 0; i < sizeof load_cases / sizeof load_cases[0]; i++) {
-        struct fx f;
-
-        fx_loadv(&f, load_cases[i].conf, load_cases[i].args);
-        if (!CHECK_INT(f.rc, 0))
-            printf("  case %zu: %s\n", i, f.err);
-        CHECK_LOADED(&f, load_cases[i].want);
-        fx_done(&f);
-    }
+    fx_check_loads(load_cases, sizeof load_cases / sizeof load_cases[0]);
 }
 
 static const struct err_case tls_err_cases[] = {
