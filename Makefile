@@ -132,15 +132,16 @@ run: $(B)/turnserver
 	exec ./$(B)/turnserver -c etc/turnserver.conf --listening-ip 127.0.0.1 --listening-ip ::1 \
 	    --user "demo:$$pass"
 
-# `make check`: the plain build and its tests, the same tests under ASan+UBSan, then each
-# fuzz target for FUZZ_SECONDS when clang is present.  Any failure makes the target fail.
+# `make check`: the plain build and its tests (the browser tests of tests/e2e last), the same
+# tests under ASan+UBSan, then each fuzz target for FUZZ_SECONDS when clang is present.  Any
+# failure makes the target fail.
 FUZZ_SECONDS ?= 20
-check: | $(B)/.deps-test
+check: | $(B)/.deps-test $(B)/.deps-e2e
 	$(Q)$(MAKE) --no-print-directory test-bins
 	$(Q)$(MAKE) --no-print-directory B=$(B)/san SAN=1 test-bins
-	$(Q)tests/run --server $(B)/turnserver $(UNIT_BIN) $(INTEG_BIN)
+	$(Q)tests/run --server $(B)/turnserver $(UNIT_BIN) $(INTEG_BIN) tests/e2e/run
 	$(Q)tests/run --sanitized --server $(B)/san/turnserver $(UNIT_BIN:$(B)/%=$(B)/san/%) \
-	    $(INTEG_BIN:$(B)/%=$(B)/san/%)
+	    $(INTEG_BIN:$(B)/%=$(B)/san/%) tests/e2e/run
 	$(Q)$(MAKE) --no-print-directory fuzz-run
 
 unit: $(UNIT_BIN)
