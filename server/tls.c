@@ -30,6 +30,9 @@
 #define COOKIE_LEN (4 + COOKIE_MAC_LEN)
 #define COOKIE_LIFETIME 60
 
+/* Ciphertext queued on a TLS connection's socket before the filter stops encrypting more. */
+#define TLS_WIRE_MAX (32 * 1024)
+
 struct tls {
     SSL_CTX *ctx;
     bool dtls;
@@ -413,13 +416,19 @@ void tls_describe(const struct tls *t, char *buf, size_t cap)
 struct bufferevent *tls_bev_accept(const struct tls *t, struct event_base *base, int fd)
 {
     SSL *ssl = SSL_new(t->ctx);
+    struct bufferevent *wire = ssl ? bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     struct bufferevent *bev;
 
-    if (ssl == NULL) {
+    if (wire == NULL) {
+        SSL_free(ssl);
         close(fd);
         return NULL;
     }
-    bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+    /* A filter over a socket bufferevent: the records of many messages leave in one write, and
+     * the ciphertext waiting in the socket's buffer stays under TLS_WIRE_MAX, so that
+     * --max-tcp-buffer bounds the plaintext as it does for TCP. */
+    bufferevent_setwatermark(wire, EV_WRITE, 0, TLS_WIRE_MAX);
+    bev = bufferevent_openssl_filter_new(base, wire, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                          BEV_OPT_CLOSE_ON_FREE);
     if (bev == NULL)
         return NULL;

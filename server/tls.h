@@ -51,9 +51,10 @@ struct ssl_ctx_st *tls_ssl_ctx(const struct tls *t);
 void tls_describe(const struct tls *t, char *buf, size_t cap);
 
 /* A bufferevent running the server side of a TLS handshake on accepted socket fd in base, then
- * carrying the connection's plaintext; freeing it frees the SSL object and closes fd.  Takes fd
- * in every case: NULL when out of memory, fd then closed (by libevent once it has taken it; if
- * its very first allocation fails, it leaks fd and the SSL object, which we cannot tell). */
+ * carrying the connection's plaintext: an OpenSSL filter over a socket bufferevent; freeing it
+ * frees both, the SSL object, and closes fd.  Takes fd in every case: NULL when out of memory,
+ * fd then closed (by libevent once the filter has taken it; if the filter's very first
+ * allocation fails, fd and the SSL object leak, which we cannot tell). */
 struct bufferevent *tls_bev_accept(const struct tls *t, struct event_base *base, int fd);
 
 /* Logs at debug level what a TLS connection from remote agreed on (version, cipher, ALPN), or

@@ -148,6 +148,42 @@ out:
     close(pfd);
 }
 
+/* A TLS client that reads nothing while its peer floods it: what does not fit in
+ * --max-tcp-buffer is dropped (counted as queue_full), the ciphertext waiting on the socket is
+ * bounded too, and the server's memory stays put. */
+static void slow_reader(void)
+{
+    static const uint8_t payload[1000];
+    struct tlsbridge b;
+    struct turnc t;
+    union addr peer;
+    long rss0, rss1;
+    int pfd = client_udp_bound("127.0.0.1", &peer), small = 4096;
+
+    if (!CHECK(pfd >= 0) || !CHECK(tlsbridge_start(&b, false, "127.0.0.1", tls_port, NULL) == 0))
+        return;
+    if (!CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", b.port, USER, PASS) == 0))
+        goto out;
+    setsockopt(t.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    CHECK_INT(turnc_allocate(&t), 0);
+    CHECK_INT(turnc_permit(&t, &peer), 0);
+    rss0 = proc_rss_kib(&srv);
+    for (int i = 0; i < 20000; i++) {
+        sendto(pfd, payload, sizeof(payload), 0, &t.relayed.sa, addr_len(&t.relayed));
+        if (i % 500 == 499)
+            usleep(1000); /* let the server keep up with the peer, not with the client */
+    }
+    usleep(300000);
+    rss1 = proc_rss_kib(&srv);
+    printf("  20 MB sent to a TLS client that reads nothing: RSS %ld -> %ld KiB\n", rss0, rss1);
+    if (!proc_sanitized())
+        CHECK(rss1 - rss0 < 4096);
+    turnc_close(&t);
+out:
+    tlsbridge_close(&b, false);
+    close(pfd);
+}
+
 /* ---- throughput -------------------------------------------------------------------------- */
 
 #define TP_COUNT 20000
@@ -508,6 +544,7 @@ int main(void)
     RUN(alpn);
     RUN(versions);
     RUN(allocation_lives_on_connection);
+    RUN(slow_reader);
     RUN(throughput);
     RUN(bad_certificates);
     RUN(certificates_that_load);
@@ -518,6 +555,7 @@ int main(void)
     rc = proc_stop(&srv, SIGTERM, 5000, NULL);
     CHECK(proc_log_number(&srv, "tls.handshakes=") > 0);
     CHECK(proc_log_number(&srv, "dtls.handshakes=") > 0);
+    CHECK(proc_log_number(&srv, "relay.drop.queue_full=") > 0);
     proc_cleanup(&srv);
     certs_remove(&certs);
     return check_summary() || rc != 0;
