@@ -155,7 +155,9 @@ int worker_start(struct worker *w)
 
 void worker_stop(struct worker *w)
 {
-    event_base_loopbreak(w->base);
+    /* Not event_base_loopbreak(): a loop that has not started yet clears that flag when it
+     * starts, and would run for ever.  loopexit queues an event the loop always sees. */
+    event_base_loopexit(w->base, NULL);
 }
 
 void worker_join(struct worker *w)
