@@ -93,27 +93,17 @@ static void slow_client_drops(void)
 {
     struct turnc t, other;
     union addr peer;
-    uint8_t payload[1000] = {0};
-    long rss0, rss1;
-    int pfd = open_peer(&peer), small = 4096;
+    long grew;
+    int pfd = open_peer(&peer);
 
     if (!CHECK(pfd >= 0) ||
         !CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", srv.port, "alice", "secret") == 0))
         return;
-    setsockopt(t.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
     CHECK_INT(turnc_allocate(&t), 0);
-    CHECK_INT(turnc_permit(&t, &peer), 0);
-    rss0 = proc_rss_kib(&srv);
-    for (int i = 0; i < 20000; i++) {
-        sendto(pfd, payload, sizeof(payload), 0, &t.relayed.sa, addr_len(&t.relayed));
-        if (i % 500 == 499)
-            usleep(1000); /* let the server keep up with the peer, not with the client */
-    }
-    usleep(300000);
-    rss1 = proc_rss_kib(&srv);
-    printf("  20 MB sent to a client that reads nothing: RSS %ld -> %ld KiB\n", rss0, rss1);
-    if (!proc_sanitized())
-        CHECK(rss1 - rss0 < 4096);
+    grew = turnc_flood_unread(&t, pfd, &peer, &srv);
+    printf("  20 MB sent to a client that reads nothing: RSS grew by %ld KiB\n", grew);
+    /* Memory is held to a bound on the plain build; under ASan it is only printed. */
+    CHECK(grew >= 0 && (proc_sanitized() || grew < 4096));
     CHECK(turnc_open(&other, SOCK_DGRAM, "127.0.0.1", srv.port, "alice", "secret") == 0);
     CHECK_INT(turnc_allocate(&other), 0);
     turnc_close(&other);

@@ -12,6 +12,7 @@
 #include "proto/stun_build.h"
 #include "proto/stun_integrity.h"
 #include "tests/lib/client.h"
+#include "tests/lib/proc.h"
 
 #define TURNC_TIMEOUT 3000
 
@@ -226,4 +227,23 @@ ssize_t turnc_recv(struct turnc *t, uint8_t *out, size_t cap, union addr *peer, 
         stun_msg_get_addr(&m, STUN_ATTR_XOR_PEER_ADDRESS, peer);
     memcpy(out, data, dlen);
     return (ssize_t)dlen;
+}
+
+long turnc_flood_unread(struct turnc *t, int pfd, const union addr *peer, const struct proc *srv)
+{
+    static const uint8_t payload[1000];
+    int small = 4096;
+    long rss0;
+
+    setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    if (turnc_permit(t, peer) != 0)
+        return -1;
+    rss0 = proc_rss_kib(srv);
+    for (int i = 0; i < 20000; i++) {
+        sendto(pfd, payload, sizeof(payload), 0, &t->relayed.sa, addr_len(&t->relayed));
+        if (i % 500 == 499)
+            usleep(1000);
+    }
+    usleep(300000);
+    return proc_rss_kib(srv) - rss0;
 }

@@ -59,4 +59,11 @@ int turnc_channel_send(struct turnc *t, uint16_t num, const void *payload, size_
 ssize_t turnc_recv(struct turnc *t, uint8_t *out, size_t cap, union addr *peer, uint16_t *chan,
                    int timeout_ms);
 
+/* Makes allocated client t one that reads nothing (a 4 KiB receive buffer), permits peer
+ * socket pfd (bound to peer), and floods t from it with 20 MB in 1000-byte datagrams, pausing
+ * so that the server keeps up with the peer, not with the client.  Returns how much the
+ * resident memory of server srv grew meanwhile, in KiB. */
+struct proc;
+long turnc_flood_unread(struct turnc *t, int pfd, const union addr *peer, const struct proc *srv);
+
 #endif
