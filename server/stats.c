@@ -1,6 +1,8 @@
 /* stats.c — names of the counters and summing workers' counters. */
 #include "server/stats.h"
 
+#include "proto/stun.h"
+
 static const char *const drop_names[DROP_COUNT] = {
     [DROP_NOT_STUN] = "not_stun",
     [DROP_MALFORMED] = "malformed",
@@ -55,6 +57,57 @@ static const char *const dtls_names[DTLS_COUNT] = {
     [DTLS_NOT_HELLO] = "not_hello",
 };
 
+static const char *const method_names[METHOD_COUNT] = {
+    [METHOD_BINDING] = "binding",
+    [METHOD_ALLOCATE] = "allocate",
+    [METHOD_REFRESH] = "refresh",
+    [METHOD_CREATE_PERMISSION] = "create_permission",
+    [METHOD_CHANNEL_BIND] = "channel_bind",
+    [METHOD_CONNECT] = "connect",
+    [METHOD_CONNECTION_BIND] = "connection_bind",
+    [METHOD_OTHER] = "other",
+};
+
+static const char *const auth_names[AUTH_COUNT] = {
+    [AUTH_CHALLENGED] = "challenged",
+    [AUTH_BAD_CREDENTIALS] = "bad_credentials",
+    [AUTH_STALE_NONCE] = "stale_nonce",
+    [AUTH_BAD_REQUEST] = "bad_request",
+    [AUTH_WRONG_USER] = "wrong_user",
+};
+
+enum stats_method stats_method_index(uint16_t method)
+{
+    switch (method) {
+    case STUN_METHOD_BINDING:
+        return METHOD_BINDING;
+    case STUN_METHOD_ALLOCATE:
+        return METHOD_ALLOCATE;
+    case STUN_METHOD_REFRESH:
+        return METHOD_REFRESH;
+    case STUN_METHOD_CREATE_PERMISSION:
+        return METHOD_CREATE_PERMISSION;
+    case STUN_METHOD_CHANNEL_BIND:
+        return METHOD_CHANNEL_BIND;
+    case STUN_METHOD_CONNECT:
+        return METHOD_CONNECT;
+    case STUN_METHOD_CONNECTION_BIND:
+        return METHOD_CONNECTION_BIND;
+    default:
+        return METHOD_OTHER;
+    }
+}
+
+const char *stats_method_name(enum stats_method m)
+{
+    return m < METHOD_COUNT ? method_names[m] : "?";
+}
+
+const char *stats_auth_name(enum stats_auth a)
+{
+    return a < AUTH_COUNT ? auth_names[a] : "?";
+}
+
 enum stats_reply stats_reply_index(int code)
 {
     for (int i = 0; i < REPLY_OTHER; i++)
@@ -108,6 +161,11 @@ void stats_sum(struct stats *dst, const struct stats *src)
         add(&dst->drop[i], &src->drop[i]);
     for (int i = 0; i < REPLY_COUNT; i++)
         add(&dst->reply[i], &src->reply[i]);
+    for (int m = 0; m < METHOD_COUNT; m++)
+        for (int i = 0; i < REPLY_COUNT; i++)
+            add(&dst->answers[m][i], &src->answers[m][i]);
+    for (int i = 0; i < AUTH_COUNT; i++)
+        add(&dst->auth[i], &src->auth[i]);
     for (int i = 0; i < CONN_COUNT; i++)
         add(&dst->conn[i], &src->conn[i]);
     for (int i = 0; i < TLS_COUNT; i++)

@@ -28,6 +28,23 @@ enum stats_reply {
     REPLY_COUNT
 };
 
+/* The methods answers are counted by (a bounded label set for metrics). */
+enum stats_method {
+    METHOD_BINDING, METHOD_ALLOCATE, METHOD_REFRESH, METHOD_CREATE_PERMISSION,
+    METHOD_CHANNEL_BIND, METHOD_CONNECT, METHOD_CONNECTION_BIND, METHOD_OTHER,
+    METHOD_COUNT
+};
+
+/* Why a request did not authenticate. */
+enum stats_auth {
+    AUTH_CHALLENGED,      /* no integrity yet: the 401 every client gets first */
+    AUTH_BAD_CREDENTIALS, /* 401 with integrity: unknown user, wrong password, expired REST */
+    AUTH_STALE_NONCE,     /* 438 */
+    AUTH_BAD_REQUEST,     /* 400: credentials attributes missing or contradictory */
+    AUTH_WRONG_USER,      /* 441: a request on someone else's allocation */
+    AUTH_COUNT
+};
+
 /* Stream connection events. */
 enum stats_conn {
     CONN_ACCEPTED,
@@ -75,6 +92,10 @@ struct stats {
     _Atomic uint64_t binding_indications;
     _Atomic uint64_t drop[DROP_COUNT];
     _Atomic uint64_t reply[REPLY_COUNT];
+    _Atomic uint64_t answers[METHOD_COUNT][REPLY_COUNT]; /* the same, by method */
+    _Atomic uint64_t auth[AUTH_COUNT];
+    _Atomic uint64_t heartbeat;   /* the worker clock at its last tick: is the loop alive? */
+    _Atomic uint64_t loop_lag_us; /* how late its last 1 s tick ran: is the loop keeping up? */
     _Atomic uint64_t conn[CONN_COUNT];
     _Atomic uint64_t tls[TLS_COUNT];
     _Atomic uint64_t dtls[DTLS_COUNT];
@@ -85,13 +106,16 @@ struct stats {
                           memory_order_relaxed)
 #define STATS_INC(ctr) STATS_ADD(ctr, 1)
 
-/* The counter slot for a STUN reply code (0 for success). */
+/* The counter slot for a STUN reply code (0 for success), and for a method. */
 enum stats_reply stats_reply_index(int code);
+enum stats_method stats_method_index(uint16_t method);
 
 /* Names for logs and metrics ("not_stun", "400", "idle"). */
 const char *stats_drop_name(enum stats_drop d);
 const char *stats_reply_name(enum stats_reply r);
 const char *stats_conn_name(enum stats_conn c);
+const char *stats_method_name(enum stats_method m);
+const char *stats_auth_name(enum stats_auth a);
 const char *stats_tls_name(enum stats_tls t);
 const char *stats_dtls_name(enum stats_dtls d);
 

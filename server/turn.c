@@ -11,6 +11,17 @@
 #include "server/tcppeer.h"
 #include "server/worker.h"
 
+static void count_failure(struct worker *w, const struct stun_msg *m, int code)
+{
+    enum stats_auth why = code == 438   ? AUTH_STALE_NONCE
+                          : code == 400 ? AUTH_BAD_REQUEST
+                          : code == 441 ? AUTH_WRONG_USER
+                          : m->integrity >= 0 || m->integrity_sha256 >= 0 ? AUTH_BAD_CREDENTIALS
+                                                                           : AUTH_CHALLENGED;
+
+    STATS_INC(w->stats.auth[why]);
+}
+
 /* Authenticates m.  Returns 0 with r filled, or -1 after answering the error (401 and 438
  * carry a fresh challenge; none of these answers is signed, as no key is agreed). */
 static int authenticate(struct worker *w, const struct relay_client *c,
@@ -35,6 +46,7 @@ static int authenticate(struct worker *w, const struct relay_client *c,
         STATS_INC(w->stats.drop[DROP_RATELIMIT]);
         return -1;
     }
+    count_failure(w, m, r->code);
     if (r->code == 401 && m->integrity >= 0 && log_enabled(LOG_LVL_DEBUG)) {
         char addr[ADDR_STRLEN];
         log_debug("%s: %s refused for user '%s'", addr_format(&c->remote, addr, sizeof(addr)),
@@ -75,6 +87,8 @@ void turn_request(struct worker *w, const struct relay_client *c, struct stun_ms
             return;
         }
     }
+    if (code == 441)
+        count_failure(w, m, code);
     if (code != 0 && log_enabled(LOG_LVL_DEBUG)) {
         char addr[ADDR_STRLEN];
         log_debug("%s: %s from user '%s': %d %s", addr_format(&c->remote, addr, sizeof(addr)),

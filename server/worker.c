@@ -80,12 +80,29 @@ uint32_t worker_now(const struct worker *w)
     return (uint32_t)ts.tv_sec;
 }
 
+static uint64_t monotonic_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Once a second: the relay's timers, and the loop's health for /healthz and the metrics — a
+ * heartbeat, and how late this tick ran (a busy or stuck loop runs it late). */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
+    uint64_t now_us = monotonic_us();
 
     (void)fd;
     (void)what;
+    if (w->last_tick_us)
+        atomic_store(&w->stats.loop_lag_us,
+                     now_us > w->last_tick_us + 1000000u ? now_us - w->last_tick_us - 1000000u
+                                                         : 0);
+    w->last_tick_us = now_us;
+    atomic_store(&w->stats.heartbeat, worker_now(w));
     relay_tick(w->relay, worker_now(w));
 }
 
@@ -135,6 +152,7 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
 
     log_debug("worker %d running", w->id);
+    atomic_store(&w->stats.heartbeat, worker_now(w));
     if (event_base_dispatch(w->base) < 0)
         log_error("worker %d: event loop failed", w->id);
     log_debug("worker %d stopped", w->id);

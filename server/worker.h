@@ -48,6 +48,7 @@ struct worker {
     const struct worker_shared *shared;
     struct event_base *base;
     struct event *tick;                       /* 1 s: relay timers */
+    uint64_t last_tick_us;                    /* when it last ran */
     pthread_t thread;
     bool started;
 
