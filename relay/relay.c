@@ -424,7 +424,10 @@ void relay_peer_data(struct relay *r, struct relay_alloc *a, const union addr *p
     }
     ch = relay_alloc_chan_by_peer(a, peer, now);
     if (ch) {
-        n = frame_wrap_chandata(p, len, ch->num, a->client.transport != RELAY_UDP, &start);
+        /* RFC 8656 §12.5: padded to 4 bytes on streams (TCP, TLS), not on datagrams (UDP,
+         * DTLS), where the datagram's length frames the message. */
+        bool stream = a->client.transport == RELAY_TCP || a->client.transport == RELAY_TLS;
+        n = frame_wrap_chandata(p, len, ch->num, stream, &start);
     } else {
         uint64_t x = relay_random(r), y = relay_random(r);
         memcpy(tid, &x, 8);
