@@ -144,6 +144,29 @@ void tcp_conn_handoff(struct tcp_conn *c, tcp_handoff_fn *fn, void *arg)
     c->handoff_arg = arg;
 }
 
+/* Gives the other worker its own descriptor of the socket, the TLS session if any, and what
+ * was read ahead (ciphertext for TLS, plaintext past the request). */
+static void handoff(struct tcp_conn *c, struct evbuffer *in, size_t rest)
+{
+    struct tcp_handover h = {.nrest = rest};
+    struct bufferevent *sock = c->bev;
+
+    if (c->transport == RELAY_TLS) {
+        sock = bufferevent_get_underlying(c->bev);
+        h.ssl = tls_bev_detach(c->bev);
+        h.nwire = evbuffer_get_length(bufferevent_get_input(sock));
+        h.wire = h.nwire ? evbuffer_pullup(bufferevent_get_input(sock), -1) : NULL;
+    }
+    h.fd = dup(bufferevent_getfd(sock));
+    h.rest = rest ? evbuffer_pullup(in, -1) : NULL;
+    if (h.fd < 0 || (c->transport == RELAY_TLS && h.ssl == NULL)) {
+        if (h.fd >= 0)
+            close(h.fd);
+        h.fd = -1;
+    }
+    c->handoff(&h, c->handoff_arg);
+}
+
 /* Carries out a fate decided during the read loop, once the frame that decided it is gone
  * from the input.  Returns false: the connection is no longer ours. */
 static bool follow_fate(struct tcp_conn *c)
@@ -159,9 +182,7 @@ static bool follow_fate(struct tcp_conn *c)
         free(c);
         return false;
     }
-    /* The other worker gets its own descriptor of the socket, and what was read ahead. */
-    c->handoff(dup(bufferevent_getfd(c->bev)), rest ? evbuffer_pullup(in, -1) : NULL, rest,
-               c->handoff_arg);
+    handoff(c, in, rest);
     tcp_conn_close(c);
     return false;
 }
@@ -269,57 +290,83 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     close_with(c, CONN_CLOSED_PEER);
 }
 
-/* A client connection on socket fd in w's loop, over TLS with context tls (NULL: plain TCP);
- * closes fd when it cannot be had. */
-static struct tcp_conn *conn_new(struct worker *w, int fd, const union addr *remote,
-                                 const union addr *local, const struct tls *tls)
+/* Makes bev a client connection of w, with the stream's timeouts; frees bev when w cannot
+ * take one more connection. */
+static struct tcp_conn *conn_attach(struct worker *w, struct bufferevent *bev,
+                                    const union addr *remote, const union addr *local,
+                                    enum relay_transport transport)
 {
     struct timeval idle = {.tv_sec = w->cfg->tcp_idle_timeout};
     struct tcp_conn *c;
-    int one = 1;
 
     if (w->nconns >= (size_t)w->cfg->tcp_max_conns || (c = calloc(1, sizeof(*c))) == NULL) {
         STATS_INC(w->stats.conn[CONN_REJECTED_LIMIT]);
-        close(fd);
+        bufferevent_free(bev);
         return NULL;
     }
     c->w = w;
     c->remote = *remote;
     c->local = *local;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    c->transport = tls ? RELAY_TLS : RELAY_TCP;
-    c->bev = tls ? tls_bev_accept(tls, w->base, fd)
-                 : bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL) {
-        if (!tls)
-            close(fd);
-        free(c);
-        STATS_INC(w->stats.conn[CONN_REJECTED_LIMIT]);
-        return NULL;
-    }
+    c->transport = transport;
+    c->bev = bev;
     LIST_INSERT_HEAD(&w->conns, c, link);
     w->nconns++;
     STATS_INC(w->stats.conn[CONN_ACCEPTED]);
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    bufferevent_setwatermark(c->bev, EV_READ, 0, TCP_INPUT_MAX);
-    bufferevent_enable(c->bev, EV_READ);
-    /* During a TLS handshake its own deadline applies, and the stream's timeouts after it. */
-    if (!tls) {
-        bufferevent_set_timeouts(c->bev, &idle, &idle);
-    } else if ((c->handshake = tls_handshake_begin(w->tls_worker, c)) == NULL) {
-        close_with(c, CONN_REJECTED_LIMIT);
+    bufferevent_setcb(bev, on_read, on_write, on_event, c);
+    bufferevent_setwatermark(bev, EV_READ, 0, TCP_INPUT_MAX);
+    bufferevent_set_timeouts(bev, &idle, &idle);
+    bufferevent_enable(bev, EV_READ);
+    return c;
+}
+
+/* A client connection on socket fd in w's loop, over TLS with context tls (NULL: plain TCP);
+ * closes fd when it cannot be had. */
+static struct tcp_conn *conn_new(struct worker *w, int fd, const union addr *remote,
+                                 const union addr *local, const struct tls *tls)
+{
+    struct bufferevent *bev;
+    struct tcp_conn *c;
+    int one = 1;
+
+    if (w->nconns >= (size_t)w->cfg->tcp_max_conns) {
+        STATS_INC(w->stats.conn[CONN_REJECTED_LIMIT]);
+        close(fd);
         return NULL;
+    }
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    bev = tls ? tls_bev_accept(tls, w->base, fd)
+              : bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (bev == NULL) {
+        if (!tls)
+            close(fd);
+        STATS_INC(w->stats.conn[CONN_REJECTED_LIMIT]);
+        return NULL;
+    }
+    c = conn_attach(w, bev, remote, local, tls ? RELAY_TLS : RELAY_TCP);
+    /* During a TLS handshake its own deadline applies, and the stream's timeouts after it. */
+    if (c && tls) {
+        bufferevent_set_timeouts(bev, NULL, NULL);
+        if ((c->handshake = tls_handshake_begin(w->tls_worker, c)) == NULL) {
+            close_with(c, CONN_REJECTED_LIMIT);
+            return NULL;
+        }
     }
     return c;
 }
 
-struct tcp_conn *tcp_conn_adopt(struct worker *w, int fd, const union addr *remote,
-                                const union addr *local, const void *rest, size_t n)
+struct tcp_conn *tcp_conn_adopt(struct worker *w, const struct tcp_handover *h,
+                                const union addr *remote, const union addr *local)
 {
-    struct tcp_conn *c = conn_new(w, fd, remote, local, NULL);
+    struct tcp_conn *c;
 
-    if (c && n > 0)
-        evbuffer_add(bufferevent_get_input(c->bev), rest, n);
+    if (h->ssl == NULL) {
+        c = conn_new(w, h->fd, remote, local, NULL);
+    } else {
+        struct bufferevent *bev = tls_bev_adopt(w->base, h->fd, h->ssl, h->wire, h->nwire);
+        c = bev ? conn_attach(w, bev, remote, local, RELAY_TLS) : NULL;
+    }
+    if (c && h->nrest > 0)
+        evbuffer_add(bufferevent_get_input(c->bev), h->rest, h->nrest);
     return c;
 }
 

@@ -46,16 +46,29 @@ void tcp_conn_set_allocated(struct tcp_conn *c, bool allocated);
 struct bufferevent;
 struct bufferevent *tcp_conn_release(struct tcp_conn *c);
 
+/* A connection on its way to another worker: a duplicate of its socket, for TLS its session
+ * (tls_bev_detach) and the ciphertext read ahead, and the plaintext read past the request.
+ * The pointers are valid only during the handoff callback. */
+struct ssl_st;
+struct tcp_handover {
+    int fd;
+    struct ssl_st *ssl;    /* NULL for plain TCP */
+    const uint8_t *wire;
+    size_t nwire;
+    const uint8_t *rest;
+    size_t nrest;
+};
+
 /* Called (from inside the connection's request handling) to move the connection to another
- * worker: once the current request is done, fn gets a duplicate of its socket and the bytes
- * read past the request, then the connection closes here. */
-typedef void tcp_handoff_fn(int fd, const uint8_t *rest, size_t n, void *arg);
+ * worker: once the current request is done, fn gets the handover, then the connection closes
+ * here (its session and socket live on in the handover). */
+typedef void tcp_handoff_fn(const struct tcp_handover *h, void *arg);
 void tcp_conn_handoff(struct tcp_conn *c, tcp_handoff_fn *fn, void *arg);
 
-/* The other end of a handoff: a client connection on w for socket fd, with the n bytes at rest
- * already read.  NULL (fd closed) when w cannot take it. */
-struct tcp_conn *tcp_conn_adopt(struct worker *w, int fd, const union addr *remote,
-                                const union addr *local, const void *rest, size_t n);
+/* The other end of a handoff: a client connection on w from a handover whose buffers the caller
+ * owns.  NULL (socket closed, session freed) when w cannot take it. */
+struct tcp_conn *tcp_conn_adopt(struct worker *w, const struct tcp_handover *h,
+                                const union addr *remote, const union addr *local);
 
 /* Closes the connection at once and frees it (unlinking it from its worker). */
 void tcp_conn_close(struct tcp_conn *c);

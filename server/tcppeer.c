@@ -18,6 +18,7 @@
 #include "server/net.h"
 #include "server/peer.h"
 #include "server/tcp.h"
+#include "server/tls.h"
 #include "server/worker.h"
 
 #define PEER_BACKLOG 16
@@ -298,7 +299,7 @@ void tcppeer_io_init(struct relay_io *io, struct worker *w)
  * connection moves, the allocation never leaves its worker). */
 struct bind_mail {
     struct mail mail;
-    int fd;
+    struct tcp_handover h;        /* its buffers are owned copies (wire, rest) */
     union addr remote;
     union addr local;
     uint32_t id;
@@ -306,14 +307,13 @@ struct bind_mail {
     uint8_t tid[STUN_TID_LEN];
     bool fingerprint;
     struct mailbox *to;
-    size_t nrest;
-    uint8_t *rest;
     char user[STUN_MAX_USERNAME + 1];
 };
 
 static void bind_mail_free(struct bind_mail *bm)
 {
-    free(bm->rest);
+    free((void *)bm->h.wire);
+    free((void *)bm->h.rest);
     free(bm);
 }
 
@@ -321,8 +321,10 @@ static void bind_mail_drop(struct mail *m)
 {
     struct bind_mail *bm = (struct bind_mail *)m;
 
-    if (bm->fd >= 0)
-        close(bm->fd);
+    if (bm->h.fd >= 0)
+        close(bm->h.fd);
+    if (bm->h.ssl)
+        tls_session_free(bm->h.ssl);
     bind_mail_free(bm);
 }
 
@@ -331,11 +333,11 @@ static void bind_mail_run(struct mail *m, void *owner)
 {
     struct bind_mail *bm = (struct bind_mail *)m;
     struct worker *w = owner;
-    struct tcp_conn *c =
-        tcp_conn_adopt(w, bm->fd, &bm->remote, &bm->local, bm->rest, bm->nrest);
+    struct tcp_conn *c = tcp_conn_adopt(w, &bm->h, &bm->remote, &bm->local);
 
     if (c) {
-        struct relay_client ref = {.transport = RELAY_TCP, .remote = bm->remote,
+        struct relay_client ref = {.transport = bm->h.ssl ? RELAY_TLS : RELAY_TCP,
+                                   .remote = bm->remote,
                                    .local = bm->local, .handle = c};
         relay_connection_bind(w->relay, &ref, bm->id, bm->user, &bm->sig, bm->tid,
                               bm->fingerprint, worker_now(w));
@@ -343,17 +345,28 @@ static void bind_mail_run(struct mail *m, void *owner)
     bind_mail_free(bm);
 }
 
-/* Called by tcp.c once the ConnectionBind frame is consumed: the socket and what followed. */
-static void handoff_ready(int fd, const uint8_t *rest, size_t n, void *arg)
+/* A copy of n bytes, or NULL when n is 0 (or memory is short: *n becomes 0). */
+static const uint8_t *copy_of(const uint8_t *p, size_t *n)
+{
+    uint8_t *q = *n ? malloc(*n) : NULL;
+
+    if (q)
+        memcpy(q, p, *n);
+    else
+        *n = 0;
+    return q;
+}
+
+/* Called by tcp.c once the ConnectionBind frame is consumed: the socket, the TLS session and
+ * what was read ahead, to send on to the owning worker. */
+static void handoff_ready(const struct tcp_handover *h, void *arg)
 {
     struct bind_mail *bm = arg;
 
-    bm->fd = fd;
-    if (n > 0 && (bm->rest = malloc(n)) != NULL) {
-        memcpy(bm->rest, rest, n);
-        bm->nrest = n;
-    }
-    if (fd < 0) {
+    bm->h = *h;
+    bm->h.wire = copy_of(h->wire, &bm->h.nwire);
+    bm->h.rest = copy_of(h->rest, &bm->h.nrest);
+    if (h->fd < 0) {
         bind_mail_drop(&bm->mail);
         return;
     }
@@ -366,22 +379,20 @@ void tcppeer_handoff(struct worker *w, const struct relay_client *c, const struc
     int owner = relay_connection_owner(m);
     struct bind_mail *bm;
 
-    /* A TLS session cannot leave the thread whose bufferevent holds it; the client may open
-     * another data connection, which will likely land elsewhere. */
+    /* The connection (a TLS one with its session) moves; the allocation never does. */
     if (owner < 0 || (unsigned)owner >= w->shared->nworkers) {
         relay_answer(w->relay, c, STUN_METHOD_CONNECTION_BIND, m->tid, 400,
                      "Unknown CONNECTION-ID", 0, sig, m->fingerprint >= 0);
         return;
     }
-    if (c->transport != RELAY_TCP || (bm = calloc(1, sizeof(*bm))) == NULL) {
-        relay_answer(w->relay, c, STUN_METHOD_CONNECTION_BIND, m->tid, 500,
-                     "Data connection reached another worker: open another", 0, sig,
+    if ((bm = calloc(1, sizeof(*bm))) == NULL) {
+        relay_answer(w->relay, c, STUN_METHOD_CONNECTION_BIND, m->tid, 500, NULL, 0, sig,
                      m->fingerprint >= 0);
         return;
     }
     bm->mail.run = bind_mail_run;
     bm->mail.drop = bind_mail_drop;
-    bm->fd = -1;
+    bm->h.fd = -1;
     bm->remote = c->remote;
     bm->local = c->local;
     stun_msg_get_u32(m, STUN_ATTR_CONNECTION_ID, &bm->id);

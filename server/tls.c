@@ -437,6 +437,48 @@ struct bufferevent *tls_bev_accept(const struct tls *t, struct event_base *base,
     return bev;
 }
 
+SSL *tls_bev_detach(struct bufferevent *bev)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+    if (ssl == NULL || SSL_up_ref(ssl) != 1)
+        return NULL;
+    /* The session's BIO reads this worker's socket bufferevent: drop it now, while that
+     * bufferevent still exists; the adopting worker gives the session a BIO of its own. */
+    SSL_set_bio(ssl, NULL, NULL);
+    return ssl;
+}
+
+void tls_session_free(SSL *ssl)
+{
+    SSL_free(ssl);
+}
+
+struct bufferevent *tls_bev_adopt(struct event_base *base, int fd, SSL *ssl, const void *wire,
+                                  size_t n)
+{
+    struct bufferevent *sock = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev;
+
+    if (sock == NULL) {
+        SSL_free(ssl);
+        close(fd);
+        return NULL;
+    }
+    if (n > 0)
+        evbuffer_add(bufferevent_get_input(sock), wire, n);
+    bufferevent_setwatermark(sock, EV_WRITE, 0, TLS_WIRE_MAX);
+    bev = bufferevent_openssl_filter_new(base, sock, ssl, BUFFEREVENT_SSL_OPEN,
+                                         BEV_OPT_CLOSE_ON_FREE);
+    if (bev == NULL) {
+        bufferevent_free(sock);
+        SSL_free(ssl);
+        return NULL;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    return bev;
+}
+
 void tls_log_established(struct bufferevent *bev, const union addr *remote)
 {
     SSL *ssl = bufferevent_openssl_get_ssl(bev);

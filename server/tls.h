@@ -59,6 +59,20 @@ struct bufferevent *tls_bev_accept(const struct tls *t, struct event_base *base,
 
 /* Logs at debug level what a TLS connection from remote agreed on (version, cipher, ALPN), or
  * why its handshake failed. */
+/* Moving an established TLS connection to another worker (an RFC 6062 data connection that
+ * reached the wrong one).  tls_bev_detach: before bev is freed, takes a reference of its own
+ * to the session and unhooks it from bev's socket, so that freeing bev closes the socket but
+ * leaves the session whole.  tls_bev_adopt: on the other worker, a connection over socket fd
+ * continuing that session (the reference is consumed), with the n bytes of ciphertext wire
+ * that had been read ahead.  NULL on failure (fd closed, session freed). */
+struct ssl_st;
+struct ssl_st *tls_bev_detach(struct bufferevent *bev);
+struct bufferevent *tls_bev_adopt(struct event_base *base, int fd, struct ssl_st *ssl,
+                                  const void *wire, size_t n);
+
+/* Frees a detached session nobody adopted (a handoff that could not be delivered). */
+void tls_session_free(struct ssl_st *ssl);
+
 void tls_log_established(struct bufferevent *bev, const union addr *remote);
 void tls_log_failure(struct bufferevent *bev, const union addr *remote);
 

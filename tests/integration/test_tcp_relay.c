@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "proto/stun_build.h"
+#include "tests/lib/certs.h"
 #include "tests/lib/check.h"
+#include "tests/lib/coturn.h"
 #include "tests/lib/client.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/turnc.h"
@@ -18,6 +20,8 @@
 #define TIMEOUT 3000
 
 static struct proc srv;
+static struct certs certs;
+static uint16_t tls_port;
 
 /* A TCP echo peer on 127.0.0.1: one thread accepting and echoing, bounded in time. */
 struct echo {
@@ -254,20 +258,22 @@ out:
  * another worker than their allocation. */
 static void uclient_tcp_relay(void)
 {
-    char cmd[256], out[16384];
-    long sent = -1, got = -1, lost = -1;
-    const char *p;
+    struct coturn_run r;
 
-    snprintf(cmd, sizeof(cmd),
-             "turnutils_uclient -T -u alice -w secret -p %u -n 300 -m 10 -z 5 127.0.0.1",
-             srv.port);
-    CHECK_INT(proc_capture(cmd, 90, out, sizeof(out)), 0);
-    if ((p = strstr(out, "start_mclient: tot_send_msgs=")) != NULL)
-        sscanf(p, "start_mclient: tot_send_msgs=%ld, tot_recv_msgs=%ld", &sent, &got);
-    if ((p = strstr(out, "Total lost packets ")) != NULL)
-        sscanf(p, "Total lost packets %ld", &lost);
-    if (!CHECK_INT(sent, 3000) || !CHECK_INT(got, 3000) || !CHECK_INT(lost, 0))
-        fprintf(stderr, "uclient said:\n%s\n", out);
+    coturn_uclient(&r, "-T -u alice -w secret -n 300 -m 10 -z 5", srv.port, "127.0.0.1", 90);
+    CHECK(coturn_all_relayed(&r, 3000));
+}
+
+/* The same over TLS: a data connection that reaches the other worker moves there with its TLS
+ * session. */
+static void uclient_tcp_relay_tls(void)
+{
+    struct coturn_run r;
+    char flags[256];
+
+    snprintf(flags, sizeof(flags), "-T -S -E %s -u alice -w secret -n 200 -m 8 -z 5", certs.ca);
+    coturn_uclient(&r, flags, tls_port, "127.0.0.1", 90);
+    CHECK(coturn_all_relayed(&r, 1600));
 }
 
 /* --no-tcp-relay: a TCP allocation gets 442. */
@@ -288,13 +294,17 @@ static void no_tcp_relay(void)
 
 int main(void)
 {
+    char tls_port_arg[8];
     const char *args[] = {"--listening-ip", "127.0.0.1", "--realm", "example.org",
                           "--user", "alice:secret", "--allow-loopback-peers",
-                          "--relay-threads", "2", NULL};
+                          "--relay-threads", "2", "--tls-listening-port", tls_port_arg,
+                          "--cert", certs.cert, "--pkey", certs.key, NULL};
     int rc;
 
     signal(SIGPIPE, SIG_IGN);
-    if (proc_start(&srv, args) < 0) {
+    tls_port = proc_free_port();
+    snprintf(tls_port_arg, sizeof(tls_port_arg), "%u", tls_port);
+    if (certs_make(&certs) < 0 || proc_start(&srv, args) < 0) {
         printf("0 passed, 1 failed\n");
         return 1;
     }
@@ -302,6 +312,7 @@ int main(void)
     RUN(connect_refused);
     RUN(incoming_peer);
     RUN(uclient_tcp_relay);
+    RUN(uclient_tcp_relay_tls);
     RUN(no_tcp_relay);
     rc = proc_stop(&srv, SIGTERM, 5000, NULL);
     CHECK_INT(rc, 0);
@@ -309,5 +320,6 @@ int main(void)
     if (!CHECK(proc_log_contains(&srv, "tcp.handed_off=", 0)))
         proc_dump_log(&srv);
     proc_cleanup(&srv);
+    certs_remove(&certs);
     return check_summary();
 }
