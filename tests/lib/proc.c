@@ -314,8 +314,15 @@ int proc_capture(const char *cmd, int timeout_s, char *out, size_t cap)
     f = popen(full, "r");
     if (f == NULL)
         return -1;
-    while (n + 1 < cap) {
-        size_t r = fread(out + n, 1, cap - 1 - n, f);
+    /* Read to the end (a writer that blocks on a full pipe would never finish), sliding the
+     * window forward by half whenever it fills. */
+    for (;;) {
+        size_t r;
+        if (n + 1 == cap) {
+            memmove(out, out + cap / 2, n - cap / 2);
+            n -= cap / 2;
+        }
+        r = fread(out + n, 1, cap - 1 - n, f);
         if (r == 0)
             break;
         n += r;

@@ -60,8 +60,9 @@ void proc_dump_log(const struct proc *p);
 /* Resident set size of the child in KiB, or -1. */
 long proc_rss_kib(const struct proc *p);
 
-/* Runs a shell command with a time limit, capturing up to cap-1 bytes of its stdout and stderr
- * into out.  Returns its exit status, or -1. */
+/* Runs a shell command with a time limit, reading all its stdout and stderr and keeping the
+ * last cap-1 bytes in out (the tail holds the summaries tests look for).  Returns its exit
+ * status, or -1. */
 int proc_capture(const char *cmd, int timeout_s, char *out, size_t cap);
 
 /* Milliseconds of a monotonic clock. */
