@@ -291,6 +291,15 @@ int auth_store_new(struct auth_store **out, const char *realm)
     return 0;
 }
 
+/* Wipes and frees n secrets. */
+static void secrets_free(char **secrets, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        explicit_bzero(secrets[i], strlen(secrets[i]));
+        free(secrets[i]);
+    }
+}
+
 void auth_store_free(struct auth_store *s)
 {
     if (s == NULL)
@@ -298,10 +307,7 @@ void auth_store_free(struct auth_store *s)
     pthread_rwlock_destroy(&s->lock);
     table_free(s->config);
     table_free(s->file);
-    for (size_t i = 0; i < s->nsecrets; i++) {
-        explicit_bzero(s->secrets[i], strlen(s->secrets[i]));
-        free(s->secrets[i]);
-    }
+    secrets_free(s->secrets, s->nsecrets);
     free(s->realm);
     free(s);
 }
@@ -399,6 +405,61 @@ int auth_store_load_file(struct auth_store *s, const char *path, char *err, size
     }
     table_free(t);
     return rc;
+}
+
+int auth_store_set_users(struct auth_store *s, char *const *lines, size_t n, char *err,
+                         size_t errlen)
+{
+    struct table *t = table_new();
+
+    if (t == NULL)
+        return fail(err, errlen, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *why;
+        struct user *u = user_parse(lines[i], s->realm, &why), *old;
+        if (u == NULL) {
+            table_free(t);
+            return fail(err, errlen, "%s", why);
+        }
+        old = table_find(t, u->name, u->len, u->name_hash);
+        if (old != NULL) {
+            old->key = u->key; /* the last line for a user wins, as in auth_store_add_user */
+            user_free(u);
+        } else if (table_insert(t, u) != 0) {
+            user_free(u);
+            table_free(t);
+            return fail(err, errlen, "out of memory");
+        }
+    }
+    pthread_rwlock_wrlock(&s->lock);
+    struct table *prev = s->config;
+    s->config = t;
+    pthread_rwlock_unlock(&s->lock);
+    table_free(prev);
+    return 0;
+}
+
+int auth_store_set_secrets(struct auth_store *s, char *const *secrets, size_t n)
+{
+    char *fresh[MAX_SECRETS], *old[MAX_SECRETS];
+    size_t nold;
+
+    if (n > MAX_SECRETS)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (secrets[i][0] == '\0' || (fresh[i] = strdup(secrets[i])) == NULL) {
+            secrets_free(fresh, i);
+            return -1;
+        }
+    }
+    pthread_rwlock_wrlock(&s->lock);
+    nold = s->nsecrets;
+    memcpy(old, s->secrets, nold * sizeof(old[0]));
+    memcpy(s->secrets, fresh, n * sizeof(fresh[0]));
+    s->nsecrets = n;
+    pthread_rwlock_unlock(&s->lock);
+    secrets_free(old, nold);
+    return 0;
 }
 
 int auth_store_add_secret(struct auth_store *s, const char *secret)

@@ -37,6 +37,13 @@ int auth_store_add_user(struct auth_store *s, const char *line, char *err, size_
  * Safe to call while other threads look users up. */
 int auth_store_load_file(struct auth_store *s, const char *path, char *err, size_t errlen);
 
+/* SIGHUP: the users given by configuration become exactly these n lines (as
+ * auth_store_add_user takes them), and the REST secrets exactly these n secrets.  On an error
+ * nothing changes (err says why).  Safe while other threads look users up.  0 or -1. */
+int auth_store_set_users(struct auth_store *s, char *const *lines, size_t n, char *err,
+                         size_t errlen);
+int auth_store_set_secrets(struct auth_store *s, char *const *secrets, size_t n);
+
 /* TURN REST API (draft-uberti-behave-turn-rest): adds a shared secret (several may be active
  * at once, for rotation), and sets the separator between expiry time and user name. */
 int auth_store_add_secret(struct auth_store *s, const char *secret);

@@ -188,7 +188,7 @@ static int make_bio_method(struct dtls *d)
 /* A server SSL object reading and writing through io. */
 static SSL *new_ssl(struct dtls *d, struct dtls_io *io)
 {
-    SSL *ssl = SSL_new(tls_ssl_ctx(d->tls));
+    SSL *ssl = tls_ssl_new(d->tls);
     BIO *b = ssl ? BIO_new(d->bio) : NULL;
 
     if (b == NULL) {

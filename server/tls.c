@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@
 #define TLS_WIRE_MAX (32 * 1024)
 
 struct tls {
+    /* SIGHUP swaps the context under the lock; each SSL_new takes its own reference to it, so
+     * the old context lives on for the connections made from it. */
+    pthread_mutex_t *lock;
     SSL_CTX *ctx;
     bool dtls;
     uint8_t cookie_secret[32];
@@ -319,9 +323,9 @@ static int set_algorithms(SSL_CTX *ctx, const struct config *cfg, char *err, siz
 }
 
 /* "CN=turn.example.org, until 2027-01-31" for the start-up log. */
-static void summarize(struct tls *t)
+static void summarize(struct tls *t, SSL_CTX *ctx)
 {
-    X509 *x = SSL_CTX_get0_certificate(t->ctx);
+    X509 *x = SSL_CTX_get0_certificate(ctx);
     char name[160] = "?", until[32] = "?";
     struct tm tm;
 
@@ -334,9 +338,10 @@ static void summarize(struct tls *t)
              t->dtls ? "DTLS 1.2" : "TLS 1.2-1.3", name, until);
 }
 
-static int setup(struct tls *t, const struct config *cfg, char *err, size_t errlen)
+/* Everything a context of t needs: versions, options, callbacks, certificate, key, CA. */
+static int setup(struct tls *t, SSL_CTX *ctx, const struct config *cfg, char *err,
+                 size_t errlen)
 {
-    SSL_CTX *ctx = t->ctx;
     uint64_t opts = SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                     SSL_OP_NO_COMPRESSION;
 
@@ -348,10 +353,6 @@ static int setup(struct tls *t, const struct config *cfg, char *err, size_t errl
         opts |= SSL_OP_COOKIE_EXCHANGE | SSL_OP_NO_QUERY_MTU;
         SSL_CTX_set_cookie_generate_cb(ctx, make_cookie);
         SSL_CTX_set_cookie_verify_cb(ctx, check_cookie);
-        if (crypto_random(t->cookie_secret, sizeof(t->cookie_secret)) < 0) {
-            snprintf(err, errlen, "no random numbers for the DTLS cookie secret");
-            return -1;
-        }
     } else {
         SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     }
@@ -365,8 +366,24 @@ static int setup(struct tls *t, const struct config *cfg, char *err, size_t errl
         return -1;
     if (cfg->ca_file && load_ca(ctx, cfg->ca_file, err, errlen) < 0)
         return -1;
-    summarize(t);
+    summarize(t, ctx);
     return 0;
+}
+
+/* A new context for t from cfg's files, or NULL with the reason in err. */
+static SSL_CTX *new_ctx(struct tls *t, const struct config *cfg, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(t->dtls ? DTLS_server_method() : TLS_server_method());
+
+    if (ctx == NULL) {
+        snprintf(err, errlen, "cannot create the %s context", t->dtls ? "DTLS" : "TLS");
+        return NULL;
+    }
+    if (setup(t, ctx, cfg, err, errlen) < 0) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
 }
 
 int tls_new(struct tls **out, const struct config *cfg, bool dtls, char *err, size_t errlen)
@@ -378,18 +395,50 @@ int tls_new(struct tls **out, const struct config *cfg, bool dtls, char *err, si
         return -1;
     }
     t->dtls = dtls;
-    t->ctx = SSL_CTX_new(dtls ? DTLS_server_method() : TLS_server_method());
-    if (t->ctx == NULL) {
-        snprintf(err, errlen, "cannot create the %s context", dtls ? "DTLS" : "TLS");
+    t->lock = malloc(sizeof(*t->lock));
+    if (t->lock == NULL || pthread_mutex_init(t->lock, NULL) != 0) {
+        free(t->lock);
+        t->lock = NULL;
+        snprintf(err, errlen, "out of memory");
         tls_free(t);
         return -1;
     }
-    if (setup(t, cfg, err, errlen) < 0) {
+    if (dtls && crypto_random(t->cookie_secret, sizeof(t->cookie_secret)) < 0) {
+        snprintf(err, errlen, "no random numbers for the DTLS cookie secret");
+        tls_free(t);
+        return -1;
+    }
+    t->ctx = new_ctx(t, cfg, err, errlen);
+    if (t->ctx == NULL) {
         tls_free(t);
         return -1;
     }
     *out = t;
     return 0;
+}
+
+int tls_reload(struct tls *t, const struct config *cfg, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = new_ctx(t, cfg, err, errlen), *old;
+
+    if (ctx == NULL)
+        return -1;
+    pthread_mutex_lock(t->lock);
+    old = t->ctx;
+    t->ctx = ctx;
+    pthread_mutex_unlock(t->lock);
+    SSL_CTX_free(old);
+    return 0;
+}
+
+SSL *tls_ssl_new(const struct tls *t)
+{
+    SSL *ssl;
+
+    pthread_mutex_lock(t->lock);
+    ssl = SSL_new(t->ctx);
+    pthread_mutex_unlock(t->lock);
+    return ssl;
 }
 
 void tls_free(struct tls *t)
@@ -398,12 +447,11 @@ void tls_free(struct tls *t)
         return;
     SSL_CTX_free(t->ctx);
     OPENSSL_cleanse(t->cookie_secret, sizeof(t->cookie_secret));
+    if (t->lock) {
+        pthread_mutex_destroy(t->lock);
+        free(t->lock);
+    }
     free(t);
-}
-
-struct ssl_ctx_st *tls_ssl_ctx(const struct tls *t)
-{
-    return t->ctx;
 }
 
 void tls_describe(const struct tls *t, char *buf, size_t cap)
@@ -415,7 +463,7 @@ void tls_describe(const struct tls *t, char *buf, size_t cap)
 
 struct bufferevent *tls_bev_accept(const struct tls *t, struct event_base *base, int fd)
 {
-    SSL *ssl = SSL_new(t->ctx);
+    SSL *ssl = tls_ssl_new(t);
     struct bufferevent *wire = ssl ? bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     struct bufferevent *bev;
 

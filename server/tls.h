@@ -44,8 +44,16 @@ int tls_new(struct tls **out, const struct config *cfg, bool dtls, char *err, si
 /* Frees the context; accepts NULL.  No connection may use it any more. */
 void tls_free(struct tls *t);
 
-/* The OpenSSL context, for the DTLS transport's own SSL objects. */
-struct ssl_ctx_st *tls_ssl_ctx(const struct tls *t);
+/* A new server SSL object from the current context (thread-safe: a reload may swap the
+ * context meanwhile; the object keeps its own reference to the one it was made from). */
+struct ssl_st;
+struct ssl_st *tls_ssl_new(const struct tls *t);
+
+/* SIGHUP: a new context from cfg's certificate, key and settings replaces the current one for
+ * the connections made from now on; those already open keep theirs.  On any error nothing
+ * changes and err names the file.  Call from one thread at a time (the main thread). */
+int tls_reload(struct tls *t, const struct config *cfg, char *err, size_t errlen);
+
 
 /* One line for the start-up log: "TLS 1.2-1.3, certificate 'CN=...' valid until ...". */
 void tls_describe(const struct tls *t, char *buf, size_t cap);
@@ -65,7 +73,6 @@ struct bufferevent *tls_bev_accept(const struct tls *t, struct event_base *base,
  * leaves the session whole.  tls_bev_adopt: on the other worker, a connection over socket fd
  * continuing that session (the reference is consumed), with the n bytes of ciphertext wire
  * that had been read ahead.  NULL on failure (fd closed, session freed). */
-struct ssl_st;
 struct ssl_st *tls_bev_detach(struct bufferevent *bev);
 struct bufferevent *tls_bev_adopt(struct event_base *base, int fd, struct ssl_st *ssl,
                                   const void *wire, size_t n);

@@ -560,9 +560,44 @@ static void test_lookups_during_reloads(void)
     auth_store_free(r.s);
 }
 
+/* SIGHUP: the configured users and REST secrets are replaced as a whole; a bad line changes
+ * nothing. */
+static void test_replace_users_and_secrets(void)
+{
+    char *first[] = {"alice:one", "bob:two"}, *second[] = {"bob:three", "carol:four"};
+    char *bad[] = {"dave:five", "no colon"};
+    char *secrets[] = {"s1", "s2"}, *empty[] = {""};
+    struct auth_store *s = new_store();
+    struct auth_key keys[AUTH_MAX_KEYS];
+    char err[128];
+
+    if (s == NULL)
+        return;
+    CHECK_INT(auth_store_set_users(s, first, 2, err, sizeof err), 0);
+    check_user(s, "alice", "one");
+    CHECK_INT(auth_store_set_users(s, second, 2, err, sizeof err), 0);
+    CHECK_INT(lookup(s, "alice", NOW, keys), 0);
+    check_user(s, "bob", "three");
+    check_user(s, "carol", "four");
+    CHECK_INT(auth_store_set_users(s, bad, 2, err, sizeof err), -1);
+    CHECK(strstr(err, "':'") != NULL);
+    CHECK_INT(lookup(s, "dave", NOW, keys), 0); /* nothing of the bad set went in */
+    check_user(s, "carol", "four");
+    CHECK_INT(auth_store_set_secrets(s, secrets, 2), 0);
+    CHECK_INT(lookup(s, "2000000000:x", NOW, keys), 2);
+    CHECK_INT(auth_store_set_secrets(s, secrets, 1), 0);
+    CHECK_INT(lookup(s, "2000000000:x", NOW, keys), 1);
+    CHECK_INT(auth_store_set_secrets(s, empty, 1), -1);
+    CHECK_INT(lookup(s, "2000000000:x", NOW, keys), 1);
+    CHECK_INT(auth_store_set_secrets(s, NULL, 0), 0);
+    CHECK_INT(lookup(s, "2000000000:x", NOW, keys), 0);
+    auth_store_free(s);
+}
+
 int main(void)
 {
     RUN(test_password_user);
+    RUN(test_replace_users_and_secrets);
     RUN(test_split_at_first_colon);
     RUN(test_hex_keys);
     RUN(test_same_user_twice);
