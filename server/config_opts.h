@@ -1,4 +1,5 @@
-/* config_opts.h — the option table behind config.c: rows, value parsers and --help. */
+/* config_opts.h — the option table behind config.c: rows (config_table.c), value parsers and
+ * --help (config_opts.c). */
 #ifndef SERVER_CONFIG_OPTS_H
 #define SERVER_CONFIG_OPTS_H
 
@@ -66,6 +67,7 @@ struct config_opt {
     int (*check)(const char *value, const struct config_src *src);
 };
 
+/* The table itself, in config_table.c. */
 extern const struct config_opt config_opts[];
 extern const size_t config_nopts;
 
