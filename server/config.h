@@ -12,6 +12,7 @@
 #define TURNPIKE_VERSION "0.1.0" /* printed by --version and sent in SOFTWARE */
 
 #define CONFIG_MAX_ADDRS 32
+#define CONFIG_MAX_ALTERNATES 8 /* --alternate-server entries */
 #define CONFIG_DEFAULT_FILE "/etc/turnpike/turnserver.conf"
 
 /* One --external-ip mapping: the address advertised to clients, and the local relay address
@@ -98,15 +99,15 @@ struct config {
     uint16_t prometheus_port;    /* --prometheus-port, 9641 */
     union addr prometheus_addr;  /* --prometheus-address, 127.0.0.1 */
     char *syslog_facility;       /* --syslog-facility: daemon (default), local0..local7, user */
-    uint32_t max_bps;            /* --max-bps: bytes/s per allocation and direction, 0 = none */
-    uint64_t bps_capacity;       /* --bps-capacity: bytes/s for the server and direction */
+    size_t max_bps;              /* --max-bps: bytes/s per allocation and direction, 0 = none */
+    size_t bps_capacity;         /* --bps-capacity: bytes/s for the server and direction */
     int channel_lifetime;        /* --channel-lifetime seconds, 600 */
     int permission_lifetime;     /* --permission-lifetime seconds, 300 */
     int max_allocations_per_ip;  /* --max-allocations-per-ip, 0 = no limit */
     int unauthorized_ratelimit;  /* --unauthorized-ratelimit: 401s per second per client IP,
                                     0 = no limit */
     int drain_timeout;           /* --drain-timeout seconds after SIGUSR1, 0 = wait for all */
-    union addr alternates[8];    /* --alternate-server IP:PORT, repeatable */
+    union addr alternates[CONFIG_MAX_ALTERNATES]; /* --alternate-server IP:PORT, repeatable */
     size_t nalternates;
     char *proc_user;             /* --proc-user: run as this user after binding */
     char *proc_group;            /* --proc-group */

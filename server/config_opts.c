@@ -17,7 +17,9 @@ static const char *const group_titles[CONFIG_NGROUPS] = {
     [CONFIG_GROUP_STUN] = "STUN",
     [CONFIG_GROUP_AUTH] = "Authentication",
     [CONFIG_GROUP_ALLOC] = "Allocations",
+    [CONFIG_GROUP_LIMITS] = "Limits",
     [CONFIG_GROUP_PROCESS] = "Process",
+    [CONFIG_GROUP_METRICS] = "Metrics and health",
     [CONFIG_GROUP_TCP] = "TCP client connections",
     [CONFIG_GROUP_TLS] = "TLS and DTLS",
 };
@@ -186,6 +188,34 @@ static int add_addr(const struct config_opt *o, struct config *cfg, const char *
     return 0;
 }
 
+static int set_addr(const struct config_opt *o, struct config *cfg, const char *value,
+                    const struct config_src *src)
+{
+    return parse_ip(field(cfg, o->off), value, src);
+}
+
+/* IP:PORT or [IPv6]:PORT, the port not 0: another server's address.  A port was written
+ * exactly when two different default ports give the same result (as in parse_ip). */
+static int add_endpoint(const struct config_opt *o, struct config *cfg, const char *value,
+                        const struct config_src *src)
+{
+    union addr *list = field(cfg, o->off), a, b;
+    size_t *n = field(cfg, o->count_off);
+
+    if (*n == (size_t)o->max)
+        return config_fail(src, "more than %lld addresses", o->max);
+    if (addr_parse(&a, value, 0) < 0)
+        return config_fail(src, "'%s' is not IP:PORT or [IPv6]:PORT", value);
+    if (addr_parse(&b, value, 1) < 0 || addr_port(&a) != addr_port(&b) || addr_port(&a) == 0)
+        return config_fail(src, "'%s' needs a port: IP:PORT or [IPv6]:PORT", value);
+    for (size_t i = 0; i < *n; i++) {
+        if (addr_equal(&list[i], &a))
+            return config_fail(src, "'%s' is given twice", value);
+    }
+    list[(*n)++] = a;
+    return 0;
+}
+
 /* Appends a copy of value.  The array holds a power of two of slots, so it is full, and grows
  * to twice that, exactly when the count is 0 or a power of two. */
 static int add_string(const struct config_opt *o, struct config *cfg, const char *value,
@@ -283,6 +313,10 @@ int config_opt_set(const struct config_opt *o, struct config *cfg, const char *v
         return add_addr(o, cfg, value, src);
     case CONFIG_EXTERNAL:
         return add_external(o, cfg, value, src);
+    case CONFIG_ADDR:
+        return set_addr(o, cfg, value, src);
+    case CONFIG_ENDPOINTS:
+        return add_endpoint(o, cfg, value, src);
     default:
         return config_fail(src, "cannot be set");
     }

@@ -20,6 +20,8 @@ enum config_kind {
     CONFIG_STRINGS,  /* char ** at off, its size_t count at count_off: a repeatable string */
     CONFIG_CHAR,     /* char: exactly one printable ASCII character */
     CONFIG_ADDRS,    /* union addr[CONFIG_MAX_ADDRS] at off, its size_t count at count_off */
+    CONFIG_ADDR,     /* one union addr: an IP literal without a port */
+    CONFIG_ENDPOINTS,/* union addr[max] at off, count at count_off: IP:PORT, [IPv6]:PORT */
     CONFIG_EXTERNAL, /* struct config_external[CONFIG_MAX_ADDRS] at off, count at count_off */
     CONFIG_FILE,     /* -c FILE: command line only, handled by config.c */
     CONFIG_NOFILE,   /* -n: command line only */
@@ -34,7 +36,9 @@ enum config_group {
     CONFIG_GROUP_STUN,
     CONFIG_GROUP_AUTH,
     CONFIG_GROUP_ALLOC,
+    CONFIG_GROUP_LIMITS,
     CONFIG_GROUP_PROCESS,
+    CONFIG_GROUP_METRICS,
     CONFIG_GROUP_TCP,
     CONFIG_GROUP_TLS,
     CONFIG_NGROUPS,
@@ -57,7 +61,8 @@ struct config_opt {
     enum config_group group;
     size_t off;         /* offsetof(struct config, field) */
     size_t count_off;   /* lists: offsetof the size_t count */
-    long long min, max; /* integers: the accepted range; strings: max characters */
+    long long min, max; /* integers: the accepted range; strings: max characters;
+                           CONFIG_ENDPOINTS: max entries */
     int level;          /* CONFIG_LEVEL: the value stored */
     const char *arg;    /* argument name in --help, NULL for flags */
     const char *def;    /* default as text, parsed by config_opt_set(); NULL = none/off */

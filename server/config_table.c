@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "relay/policy.h"
+#include "server/log.h"
 
 #define FIELD(f)      .off = offsetof(struct config, f)
 #define LIST(f, n)    .off = offsetof(struct config, f), .count_off = offsetof(struct config, n)
@@ -15,6 +16,7 @@
 static int check_user(const char *value, const struct config_src *src);
 static int check_allowed_peer(const char *value, const struct config_src *src);
 static int check_denied_peer(const char *value, const struct config_src *src);
+static int check_facility(const char *value, const struct config_src *src);
 
 /* Ordered as --help and etc/turnserver.conf show them.  Letters and long names follow coturn
  * wherever turnpike has the same option, so that a coturn config file mostly just works. */
@@ -72,6 +74,10 @@ const struct config_opt config_opts[] = {
     {.name = "no-stun-backward-compatibility", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_STUN,
      FIELD(no_stun_3489),
      .help = "Ignore RFC 3489 Binding requests (those without the magic cookie)."},
+    {.name = "rfc5780", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_STUN, FIELD(rfc5780),
+     .help = "Answer RFC 5780 NAT behaviour discovery (OTHER-ADDRESS, RESPONSE-ORIGIN, "
+             "CHANGE-REQUEST, RESPONSE-PORT); needs two listening IP addresses. Off by "
+             "default, as in coturn."},
 
     /* authentication */
     {.name = "no-auth", .letter = 'z', .kind = CONFIG_FLAG, .group = CONFIG_GROUP_AUTH,
@@ -140,6 +146,35 @@ const struct config_opt config_opts[] = {
     {.name = "no-tcp-relay", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_ALLOC,
      FIELD(no_tcp_relay),
      .help = "Refuse TCP relay allocations (RFC 6062): an Allocate asking for TCP gets 442."},
+    {.name = "permission-lifetime", .kind = CONFIG_INT, .group = CONFIG_GROUP_ALLOC,
+     FIELD(permission_lifetime), RANGE(30, 86400), .arg = "SECONDS", .def = "300",
+     .help = "How long a permission lasts unless refreshed (RFC 8656 sets 300)."},
+    {.name = "channel-lifetime", .kind = CONFIG_INT, .group = CONFIG_GROUP_ALLOC,
+     FIELD(channel_lifetime), RANGE(30, 86400), .arg = "SECONDS", .def = "600",
+     .help = "How long a channel binding lasts unless refreshed (RFC 8656 sets 600)."},
+    {.name = "alternate-server", .kind = CONFIG_ENDPOINTS, .group = CONFIG_GROUP_ALLOC,
+     LIST(alternates, nalternates), .max = CONFIG_MAX_ALTERNATES, .arg = "IP:PORT",
+     .help = "Send every Allocate on to another server: answer 300 (Try Alternate) with "
+             "ALTERNATE-SERVER naming the servers given in turn; repeatable, up to 8."},
+
+    /* limits */
+    {.name = "max-bps", .kind = CONFIG_SIZE, .group = CONFIG_GROUP_LIMITS, FIELD(max_bps),
+     RANGE(0, 4294967295LL), .arg = "BYTES", .def = "0",
+     .help = "Most bytes per second one allocation relays in each direction (client to peer "
+             "and peer to client, counted apart); the excess is dropped and counted. 0 for no "
+             "limit."},
+    {.name = "bps-capacity", .kind = CONFIG_SIZE, .group = CONFIG_GROUP_LIMITS,
+     FIELD(bps_capacity), RANGE(0, 1000000000000LL), .arg = "BYTES", .def = "0",
+     .help = "Most bytes per second the whole server relays in each direction, shared evenly "
+             "between the worker threads; the excess is dropped and counted. 0 for no limit."},
+    {.name = "max-allocations-per-ip", .kind = CONFIG_INT, .group = CONFIG_GROUP_LIMITS,
+     FIELD(max_allocations_per_ip), RANGE(0, 1000000), .arg = "N", .def = "0",
+     .help = "Most allocations the clients behind one IP address may hold at once; more get "
+             "486. 0 for no limit."},
+    {.name = "unauthorized-ratelimit", .kind = CONFIG_INT, .group = CONFIG_GROUP_LIMITS,
+     FIELD(unauthorized_ratelimit), RANGE(0, 1000000), .arg = "N", .def = "0",
+     .help = "Most 401 (Unauthorized) answers per second to one client IP address, per worker "
+             "thread; requests past that are dropped unanswered and counted. 0 for no limit."},
 
     /* process */
     {.name = "relay-threads", .letter = 'm', .kind = CONFIG_INT, .group = CONFIG_GROUP_PROCESS,
@@ -148,12 +183,27 @@ const struct config_opt config_opts[] = {
     {.name = "log-file", .letter = 'l', .kind = CONFIG_STRING, .group = CONFIG_GROUP_PROCESS,
      FIELD(log_file), .arg = "DEST", .def = "stdout",
      .help = "Where log lines go: stdout, stderr, syslog, or a file path (appended to)."},
+    {.name = "syslog-facility", .kind = CONFIG_STRING, .group = CONFIG_GROUP_PROCESS,
+     FIELD(syslog_facility), .arg = "NAME", .def = "daemon", .check = check_facility,
+     .help = "Syslog facility of the log lines with --log-file syslog: daemon, user, or "
+             "local0 to local7."},
     {.name = "verbose", .letter = 'v', .kind = CONFIG_LEVEL, .group = CONFIG_GROUP_PROCESS,
      FIELD(verbose), .level = 1, .help = "Verbose logging."},
     {.name = "Verbose", .letter = 'V', .kind = CONFIG_LEVEL, .group = CONFIG_GROUP_PROCESS,
      FIELD(verbose), .level = 2, .help = "Very verbose logging, for debugging."},
     {.name = "pidfile", .kind = CONFIG_STRING, .group = CONFIG_GROUP_PROCESS, FIELD(pidfile),
      .arg = "FILE", .help = "Write the process ID to FILE (default: no file)."},
+    {.name = "proc-user", .kind = CONFIG_STRING, .group = CONFIG_GROUP_PROCESS,
+     FIELD(proc_user), .arg = "USER",
+     .help = "Once the ports are bound, run as this user (started as root; default: stay)."},
+    {.name = "proc-group", .kind = CONFIG_STRING, .group = CONFIG_GROUP_PROCESS,
+     FIELD(proc_group), .arg = "GROUP",
+     .help = "Once the ports are bound, run as this group (default: the --proc-user's "
+             "group)."},
+    {.name = "drain-timeout", .kind = CONFIG_INT, .group = CONFIG_GROUP_PROCESS,
+     FIELD(drain_timeout), RANGE(0, 86400), .arg = "SECONDS", .def = "0",
+     .help = "After SIGUSR1 (drain: no new allocation), exit this long after even if "
+             "allocations remain; 0 waits for the last one to end."},
     {.letter = 'c', .kind = CONFIG_FILE, .group = CONFIG_GROUP_PROCESS, .arg = "FILE",
      .help = "Read options from FILE instead of " CONFIG_DEFAULT_FILE
              " (which is read only when it exists)."},
@@ -163,6 +213,18 @@ const struct config_opt config_opts[] = {
      .help = "Print this help and exit."},
     {.name = "version", .kind = CONFIG_VERSION, .group = CONFIG_GROUP_PROCESS,
      .help = "Print \"turnpike " TURNPIKE_VERSION "\" and exit."},
+
+    /* metrics and health */
+    {.name = "prometheus", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_METRICS,
+     FIELD(prometheus),
+     .help = "Serve metrics in the Prometheus text format on /metrics, and health checks on "
+             "/healthz and /readyz, over HTTP from a thread of their own."},
+    {.name = "prometheus-port", .kind = CONFIG_PORT, .group = CONFIG_GROUP_METRICS,
+     FIELD(prometheus_port), RANGE(1, 65535), .arg = "PORT", .def = "9641",
+     .help = "TCP port of the metrics and health server."},
+    {.name = "prometheus-address", .kind = CONFIG_ADDR, .group = CONFIG_GROUP_METRICS,
+     FIELD(prometheus_addr), .arg = "IP", .def = "127.0.0.1",
+     .help = "Address the metrics and health server listens on: keep it off the Internet."},
 
     /* TCP */
     {.name = "tcp-idle-timeout", .kind = CONFIG_INT, .group = CONFIG_GROUP_TCP,
@@ -263,4 +325,12 @@ static int check_allowed_peer(const char *value, const struct config_src *src)
 static int check_denied_peer(const char *value, const struct config_src *src)
 {
     return check_peer_range(value, src, relay_policy_deny);
+}
+
+/* A syslog facility of log.c's list. */
+static int check_facility(const char *value, const struct config_src *src)
+{
+    if (log_facility(value) < 0)
+        return config_fail(src, "'%s' is not daemon, user or local0..local7", value);
+    return 0;
 }

@@ -41,7 +41,25 @@ static int open_file(const char *path)
     return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
-int log_open(const char *dest, enum log_level level)
+static const struct {
+    const char *name;
+    int facility;
+} facilities[] = {
+    {"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+    {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+    {"local7", LOG_LOCAL7},
+};
+
+int log_facility(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(facilities) / sizeof(facilities[0]); i++)
+        if (strcmp(name, facilities[i].name) == 0)
+            return facilities[i].facility;
+    return -1;
+}
+
+int log_open(const char *dest, int facility, enum log_level level)
 {
     int fd;
 
@@ -54,7 +72,7 @@ int log_open(const char *dest, enum log_level level)
     if (strcmp(dest, "stderr") == 0)
         return 0;
     if (strcmp(dest, "syslog") == 0) {
-        openlog("turnserver", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+        openlog("turnserver", LOG_PID | LOG_NDELAY, facility < 0 ? LOG_DAEMON : facility);
         log_dest.fd = -1;
         return 0;
     }

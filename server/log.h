@@ -6,10 +6,14 @@
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
-/* Opens the destination: "stdout", "stderr", "syslog" or a file path (appended to).  Before
- * the first call (and after a failure) lines go to stderr.  Returns 0 or -1 with errno set.
- * Not thread-safe: call at start-up, or on reopen from the main thread. */
-int log_open(const char *dest, enum log_level level);
+/* Opens the destination: "stdout", "stderr", "syslog" (with facility, a LOG_* value of
+ * <syslog.h>, as log_facility() gives) or a file path (appended to).  Before the first call
+ * (and after a failure) lines go to stderr.  Returns 0 or -1 with errno set.  Not
+ * thread-safe: call at start-up, or on reopen from the main thread. */
+int log_open(const char *dest, int facility, enum log_level level);
+
+/* The syslog facility called name: "daemon", "user" or "local0".."local7"; -1 for others. */
+int log_facility(const char *name);
 
 /* Reopens a file destination (after logrotate moved it away); no-op for the others. */
 int log_reopen(void);

@@ -72,7 +72,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "turnserver: %s\n", err);
         return 1;
     }
-    if (log_open(cfg.log_file, cfg.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO) < 0) {
+    if (log_open(cfg.log_file, log_facility(cfg.syslog_facility),
+                 cfg.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO) < 0) {
         fprintf(stderr, "turnserver: cannot open log file '%s': %s\n", cfg.log_file,
                 strerror(errno));
         config_free(&cfg);

@@ -427,7 +427,9 @@ static void test_help(void)
     CHECK(strstr(out, "\nSTUN:\n") != NULL);
     CHECK(strstr(out, "\nAuthentication:\n  -z, --no-auth ") != NULL);
     CHECK(strstr(out, "\nAllocations:\n      --max-allocate-lifetime SECONDS") != NULL);
+    CHECK(strstr(out, "\nLimits:\n      --max-bps BYTES") != NULL);
     CHECK(strstr(out, "\nProcess:\n") != NULL);
+    CHECK(strstr(out, "\nMetrics and health:\n      --prometheus ") != NULL);
     CHECK(strstr(out, "\nTCP client connections:\n") != NULL);
     CHECK(strstr(out, "\nTLS and DTLS:\n      --cert FILE") != NULL);
     CHECK(strstr(out, "Default: 3478 (1..65535).") != NULL);
