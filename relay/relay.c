@@ -122,6 +122,16 @@ static void grow_table(struct relay *r)
     free(old);
 }
 
+/* The gauge of allocations like a, by its client's transport and family (an IPv4-mapped
+ * address counts as IPv4). */
+static _Atomic uint64_t *active_gauge(struct relay *r, const struct relay_alloc *a)
+{
+    const union addr *c = &a->client.remote;
+    bool v6 = c->sa.sa_family == AF_INET6 && !addr_is_v4mapped(c);
+
+    return &r->stats.active_by[a->client.transport][v6];
+}
+
 void relay_insert(struct relay *r, struct relay_alloc *a)
 {
     size_t k;
@@ -134,6 +144,7 @@ void relay_insert(struct relay *r, struct relay_alloc *a)
     r->count++;
     RELAY_STAT_INC(r->stats.allocations_created);
     RELAY_STAT_INC(r->stats.allocations_active);
+    RELAY_STAT_INC(*active_gauge(r, a));
     relay_announce(r, a, RELAY_END_NONE);
     if (r->io->client_state)
         r->io->client_state(r->io->ctx, &a->client, true);
@@ -183,6 +194,7 @@ void relay_delete(struct relay *r, struct relay_alloc *a, enum relay_end why)
     RELAY_STAT_INC(*(why == RELAY_END_EXPIRED ? &r->stats.allocations_expired
                                               : &r->stats.allocations_deleted));
     RELAY_STAT_ADD(r->stats.allocations_active, (uint64_t)-1);
+    RELAY_STAT_ADD(*active_gauge(r, a), (uint64_t)-1);
     if (r->io->client_state)
         r->io->client_state(r->io->ctx, &a->client, false);
     relay_alloc_free(a);

@@ -16,6 +16,7 @@
 
 /* How a client reaches the server. */
 enum relay_transport { RELAY_UDP, RELAY_TCP, RELAY_TLS, RELAY_DTLS };
+#define RELAY_TRANSPORT_COUNT 4
 
 /* A client's 5-tuple and the server's opaque handle (socket or connection) to answer it on.
  * relay/ compares transport, remote and local; it only hands handle back to the I/O layer. */
@@ -172,6 +173,8 @@ enum relay_drop {
 /* A worker relay's counters; read by other threads with atomic loads. */
 struct relay_stats {
     _Atomic uint64_t allocations_active;
+    /* The same by the client's transport and address family ([0] IPv4, [1] IPv6). */
+    _Atomic uint64_t active_by[RELAY_TRANSPORT_COUNT][2];
     _Atomic uint64_t allocations_created;
     _Atomic uint64_t allocations_expired;
     _Atomic uint64_t allocations_deleted;

@@ -160,6 +160,39 @@ static void allocation_events(void)
     CHECK_INT(f.created, f.ended);
 }
 
+/* The gauges of active allocations by client transport and family, for the metrics: up on
+ * Allocate, down on every way an allocation ends; IPv4-mapped clients count as IPv4. */
+static void active_gauges(void)
+{
+    struct fx f;
+    struct relay_client u = fx_client(1, 1), t = fx_client(2, 2), v6 = fx_client(3, 3);
+    struct relay_client mapped = fx_client(4, 4);
+    const struct relay_stats *st;
+
+    fx_init(&f, false, 50000, 50099);
+    st = relay_stats(f.r);
+    t.transport = RELAY_TLS;
+    addr_parse(&v6.remote, "[2001:db8::7]:4000", 0);
+    addr_parse(&v6.local, "[2001:db8::1]:3478", 0);
+    v6.transport = RELAY_DTLS;
+    addr_parse(&mapped.remote, "[::ffff:198.51.100.4]:4000", 0);
+    fx_allocate(&f, &u, "alice");
+    fx_allocate(&f, &t, "bob");
+    fx_allocate(&f, &v6, "carol");
+    fx_allocate(&f, &mapped, "dave");
+    CHECK_INT(st->active_by[RELAY_UDP][0], 2);
+    CHECK_INT(st->active_by[RELAY_TLS][0], 1);
+    CHECK_INT(st->active_by[RELAY_DTLS][1], 1);
+    CHECK_INT(st->active_by[RELAY_UDP][1] + st->active_by[RELAY_TCP][0], 0);
+    relay_client_gone(f.r, &t);
+    CHECK_INT(st->active_by[RELAY_TLS][0], 0);
+    fx_tick(&f, 601);
+    for (int i = 0; i < RELAY_TRANSPORT_COUNT; i++)
+        CHECK_INT(st->active_by[i][0] + st->active_by[i][1], 0);
+    CHECK_INT(st->allocations_active, 0);
+    fx_done(&f);
+}
+
 int main(void)
 {
     RUN(max_bps);
@@ -167,5 +200,6 @@ int main(void)
     RUN(per_ip);
     RUN(alternates_and_drain);
     RUN(allocation_events);
+    RUN(active_gauges);
     return check_summary();
 }
