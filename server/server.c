@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/notify.h"
 #include "server/shared.h"
 #include "server/stats.h"
@@ -24,6 +25,7 @@ struct server {
     int nworkers;
     struct worker **workers;
     struct mailbox **mailboxes;
+    struct metrics *metrics; /* --prometheus, or NULL */
     struct event_base *base;
     struct event *sig_term;
     struct event *sig_int;
@@ -147,6 +149,19 @@ static int add_signals(struct server *s)
     return 0;
 }
 
+/* --prometheus: the metrics server, bound now (before privileges are dropped) and started
+ * with the workers, whose counters it reads. */
+static int setup_metrics(struct server *s, char *err, size_t errlen)
+{
+    const struct metrics_source src = {.workers = s->workers,
+                                       .nworkers = (unsigned)s->nworkers,
+                                       .relay = shared_view(s->shared)->relay};
+
+    if (!s->cfg->prometheus)
+        return 0;
+    return metrics_new(&s->metrics, s->cfg, &src, err, errlen);
+}
+
 int server_new(struct server **out, const struct config *cfg, char *err, size_t errlen)
 {
     struct server *s = calloc(1, sizeof(*s));
@@ -177,6 +192,8 @@ int server_new(struct server **out, const struct config *cfg, char *err, size_t 
     for (int i = 0; i < s->nworkers; i++)
         s->mailboxes[i] = s->workers[i]->mailbox;
     shared_set_mailboxes(s->shared, s->mailboxes, (unsigned)s->nworkers);
+    if (setup_metrics(s, err, errlen) < 0)
+        goto fail;
     *out = s;
     return 0;
 nomem:
@@ -236,6 +253,10 @@ int server_run(struct server *s)
         }
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0 && s->metrics && metrics_start(s->metrics) < 0) {
+        log_error("cannot start the metrics thread: %s", strerror(errno));
+        rc = -1;
+    }
     if (rc == 0) {
         shared_log(s->shared);
         log_listening(s);
@@ -243,6 +264,7 @@ int server_run(struct server *s)
         event_base_dispatch(s->base);
         notify_systemd("STOPPING=1");
     }
+    metrics_stop(s->metrics); /* before the workers it reads stop */
     for (int i = 0; i < started; i++)
         worker_stop(s->workers[i]);
     for (int i = 0; i < started; i++)
@@ -320,6 +342,7 @@ void server_free(struct server *s)
 {
     if (s == NULL)
         return;
+    metrics_free(s->metrics);
     for (int i = 0; s->workers && i < s->nworkers; i++)
         worker_free(s->workers[i]);
     free(s->workers);
