@@ -22,10 +22,10 @@ WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wvl
 CPPFLAGS := -I. -D_GNU_SOURCE -MMD -MP
 CFLAGS   := -std=c11 -O2 -g $(WARN)
 LDFLAGS  :=
-PKGS     := libevent libevent_pthreads libevent_openssl libssl libcrypto
+PKGS     := libevent libevent_pthreads libevent_openssl libssl libcrypto hiredis
 # Deferred (=) so that pkg-config runs after the deps step has installed it.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -levent -levent_pthreads -levent_openssl -lssl -lcrypto)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -levent -levent_pthreads -levent_openssl -lssl -lcrypto -lhiredis)
 LIBS       = $(PKG_LIBS) -lpthread
 
 ifeq ($(SAN),1)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/crypto.h"
+#include "auth/rest.h"
 #include "proto/hex.h"
 
 /* User lines are "name:password" or "name:0xHEX".  The name ends at the first ':', as in
@@ -21,8 +21,6 @@
 
 #define MAX_SECRETS AUTH_MAX_KEYS
 #define MIN_BUCKETS 16u
-/* Most decimal digits of a REST expiry: 19 always fit in 64 bits. */
-#define MAX_EXPIRY_DIGITS 19
 
 struct user {
     struct user *next_name; /* chain of a by_name bucket */
@@ -498,50 +496,11 @@ bool auth_store_has_secrets(struct auth_store *s)
     return yes;
 }
 
-/* The expiry of a REST name: the decimal digits before the first separator, or the whole
- * name when it has none (the draft's name is "expiry:user" with the user part optional). */
-static bool rest_expiry(const char *name, size_t len, char sep, uint64_t *expiry)
-{
-    const char *end = memchr(name, sep, len);
-    size_t n = end != NULL ? (size_t)(end - name) : len;
-    uint64_t v = 0;
-
-    if (n == 0 || n > MAX_EXPIRY_DIGITS)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (name[i] < '0' || name[i] > '9')
-            return false;
-        v = v * 10 + (uint64_t)(name[i] - '0');
-    }
-    *expiry = v;
-    return true;
-}
-
-/* draft-uberti-behave-turn-rest §2.2: password = base64(HMAC-SHA1(secret, name)); the keys
- * are then made from it as from any password. */
-static bool rest_key(const char *secret, const char *name, const char *realm, struct auth_key *k)
-{
-    uint8_t mac[20];
-    char password[4 * ((sizeof mac + 2) / 3) + 1];
-    const struct crypto_buf part = {name, strlen(name)};
-
-    bool ok =
-        crypto_hmac(CRYPTO_SHA1, (const uint8_t *)secret, strlen(secret), &part, 1, mac) == 0 &&
-        crypto_base64_encode(mac, sizeof mac, password, sizeof password) > 0 &&
-        stun_key_md5(name, realm, password, k->md5) == STUN_OK &&
-        stun_key_sha256(name, realm, password, k->sha256) == STUN_OK;
-    k->has_md5 = k->has_sha256 = ok;
-    explicit_bzero(mac, sizeof mac);
-    explicit_bzero(password, sizeof password);
-    return ok;
-}
-
 /* A name with a NUL byte in it is nobody: keys are made from NUL-terminated strings. */
 int auth_store_lookup(struct auth_store *s, const uint8_t *user, size_t len, uint32_t now,
                       struct auth_key *keys, size_t max)
 {
     char name[STUN_MAX_USERNAME + 1];
-    uint64_t expiry;
     size_t n = 0;
 
     if (len == 0 || len > STUN_MAX_USERNAME || memchr(user, '\0', len) != NULL)
@@ -557,12 +516,8 @@ int auth_store_lookup(struct auth_store *s, const uint8_t *user, size_t len, uin
         u = table_find(s->config, name, len, h);
     if (u != NULL && n < max)
         keys[n++] = u->key;
-    if (s->nsecrets > 0 && rest_expiry(name, len, s->sep, &expiry) && expiry >= now) {
-        for (size_t i = 0; i < s->nsecrets && n < max; i++) {
-            if (rest_key(s->secrets[i], name, s->realm, &keys[n]))
-                n++;
-        }
-    }
+    n += auth_rest_keys((const char *const *)s->secrets, s->nsecrets, name, s->realm, s->sep,
+                        now, keys + n, max - n);
     pthread_rwlock_unlock(&s->lock);
     return (int)n;
 }
