@@ -7,6 +7,9 @@
 #   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
 #   make bench      build the load generator into build/bench/ and compare coturn, a bare
 #                   forwarder and turnpike (tests/bench/compare; minutes, never part of check)
+#   make install    the binaries, man pages, systemd unit and (unless there is one already)
+#                   /etc/turnpike/turnserver.conf; PREFIX=/usr/local, DESTDIR= for packaging
+#   make uninstall  removes what make install put under PREFIX (the config file stays)
 #   make clean
 #
 # Sources are found by folder: proto/*.c, auth/*.c, relay/*.c and server/*.c (except the files
@@ -83,7 +86,7 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
 
 .PHONY: all run check test-bins unit integration e2e fuzz fuzz-run clean deps-build deps-test \
-        deps-e2e bench bench-bins
+        deps-e2e bench bench-bins install uninstall
 .DEFAULT_GOAL := all
 
 all: $(B)/turnserver
@@ -153,6 +156,43 @@ integration: $(B)/turnserver $(INTEG_BIN)
 # tests/e2e/run installs its npm packages from the lock file (npm ci) when they are missing.
 e2e: $(B)/turnserver | $(B)/.deps-e2e
 	$(Q)TURNPIKE_SERVER=$(abspath $(B)/turnserver) tests/e2e/run
+
+# ---- installing ----------------------------------------------------------------------------
+# Binaries into $(PREFIX)/bin (turnadmin when it was built), man pages into $(PREFIX)/share/man,
+# the systemd unit into $(PREFIX)/lib/systemd/system, @PREFIX@ replaced in the unit and the
+# pages.  The config file goes to /etc/turnpike, where the server looks for it, and an existing
+# one is never overwritten.  Everything lands under $(DESTDIR) when it is set.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CONFDIR    := /etc/turnpike
+BINDIR      = $(DESTDIR)$(PREFIX)/bin
+MANDIR      = $(DESTDIR)$(PREFIX)/share/man
+UNITDIR     = $(DESTDIR)$(PREFIX)/lib/systemd/system
+# Expanded as the recipe runs, after the prerequisites are built.
+INST_BINS   = $(B)/turnserver $(wildcard $(B)/turnadmin)
+INST_PAGES  = etc/turnserver.8 $(wildcard etc/turnadmin.1)
+SUBST       = sed 's|@PREFIX@|$(PREFIX)|g'
+
+install: all
+	$(Q)install -d -m 755 $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man8 $(UNITDIR) $(DESTDIR)$(CONFDIR)
+	$(Q)for f in $(INST_BINS); do \
+	  echo "  INST   $(BINDIR)/$${f##*/}"; install -m 755 $$f $(BINDIR)/ || exit 1; done
+	$(Q)for f in $(INST_PAGES); do \
+	  to=$(MANDIR)/man$${f##*.}/$${f##*/}; echo "  INST   $$to"; \
+	  $(SUBST) $$f >$$to && chmod 644 $$to || exit 1; done
+	$(Q)echo "  INST   $(UNITDIR)/turnpike.service"; \
+	  $(SUBST) etc/turnpike.service >$(UNITDIR)/turnpike.service && \
+	  chmod 644 $(UNITDIR)/turnpike.service
+	$(Q)if [ -e $(DESTDIR)$(CONFDIR)/turnserver.conf ]; then \
+	  echo "  KEEP   $(DESTDIR)$(CONFDIR)/turnserver.conf (not overwritten)"; \
+	else \
+	  echo "  INST   $(DESTDIR)$(CONFDIR)/turnserver.conf"; \
+	  install -m 644 etc/turnserver.conf $(DESTDIR)$(CONFDIR)/turnserver.conf; \
+	fi
+
+uninstall:
+	rm -f $(BINDIR)/turnserver $(BINDIR)/turnadmin $(MANDIR)/man8/turnserver.8 \
+	    $(MANDIR)/man1/turnadmin.1 $(UNITDIR)/turnpike.service
 
 # ---- fuzzing -------------------------------------------------------------------------------
 FUZZ_CC     := clang

@@ -40,6 +40,9 @@ struct metrics {
 static const char *const transport_labels[RELAY_TRANSPORT_COUNT] = {
     [RELAY_UDP] = "udp", [RELAY_TCP] = "tcp", [RELAY_TLS] = "tls", [RELAY_DTLS] = "dtls"};
 static const char *const family_labels[2] = {"ipv4", "ipv6"};
+static const char *const tls_outcomes[TLS_COUNT] = {
+    [TLS_HANDSHAKES] = "completed", [TLS_FAILED] = "failed", [TLS_TIMEOUT] = "timeout",
+    [TLS_EVICTED] = "evicted"};
 
 _Static_assert(DROP_COUNT <= NAMES_MAX && RELAY_DROP_COUNT <= NAMES_MAX &&
                    AUTH_COUNT <= NAMES_MAX && CONN_COUNT <= NAMES_MAX &&
@@ -209,11 +212,9 @@ static void page_transports(struct evbuffer *b, const struct stats *s)
     counters_by(b, "stream_connections_total",
                 "TCP and TLS client connection events, by event.", "event", names, s->conn,
                 CONN_COUNT);
-    for (int i = 0; i < TLS_COUNT; i++)
-        names[i] = stats_tls_name(i);
     counters_by(b, "tls_handshakes_total",
-                "TLS handshakes by outcome (handshakes: completed).", "outcome", names, s->tls,
-                TLS_COUNT);
+                "TLS handshakes by outcome (evicted: the oldest in progress, for a new one).",
+                "outcome", tls_outcomes, s->tls, TLS_COUNT);
     for (int i = 0; i < DTLS_COUNT; i++)
         names[i] = stats_dtls_name(i);
     counters_by(b, "dtls_events_total",
