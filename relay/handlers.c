@@ -246,34 +246,55 @@ static int redirect(struct relay *r)
     return 0;
 }
 
-/* The per-user and total quotas, and --max-allocations-per-ip; all or none taken. */
-static int take_quotas(struct relay *r, const struct relay_client *c, const char *user)
+/* A realm's total-quota counts its allocations by realm name. */
+static bool counts_realm(const struct relay_limits *l)
+{
+    return l != NULL && l->total_quota != 0 && l->realm_count != NULL;
+}
+
+/* The per-user and total quotas (with limits: the realm's user quota in place of
+ * --user-quota, and the realm's total besides the server's), and --max-allocations-per-ip;
+ * all or none taken. */
+static int take_quotas(struct relay *r, const struct relay_client *c, const char *user,
+                       const struct relay_limits *limits)
 {
     const struct relay_shared *sh = r->sh;
     char ip[ADDR_STRLEN];
 
-    if (relay_quota_take(sh->quota, user, sh->user_quota, sh->total_quota) < 0)
+    if (relay_quota_take(sh->quota, user, limits ? limits->user_quota : sh->user_quota,
+                         sh->total_quota) < 0)
         return relay_fail(r, -1, "Allocation quota reached");
+    if (counts_realm(limits) &&
+        relay_quota_take(limits->realm_count, limits->realm, limits->total_quota, 0) < 0) {
+        relay_quota_put(sh->quota, user);
+        return relay_fail(r, -1, "Allocation quota of the realm reached");
+    }
     if (sh->ip_quota &&
         relay_quota_take(sh->ip_quota, addr_format_ip(&c->remote, ip, sizeof(ip)),
                          sh->max_per_ip, 0) < 0) {
         relay_quota_put(sh->quota, user);
+        if (counts_realm(limits))
+            relay_quota_put(limits->realm_count, limits->realm);
         return relay_fail(r, -1, "Too many allocations from this address");
     }
     return 0;
 }
 
-static void put_quotas(struct relay *r, const struct relay_client *c, const char *user)
+void relay_put_quotas(struct relay *r, const struct relay_client *c, const char *user,
+                      const struct relay_limits *limits)
 {
     char ip[ADDR_STRLEN];
 
     relay_quota_put(r->sh->quota, user);
+    if (counts_realm(limits))
+        relay_quota_put(limits->realm_count, limits->realm);
     if (r->sh->ip_quota)
         relay_quota_put(r->sh->ip_quota, addr_format_ip(&c->remote, ip, sizeof(ip)));
 }
 
 int relay_handle_allocate(struct relay *r, const struct relay_client *c,
-                          const struct stun_msg *m, const char *user, struct stun_builder *b)
+                          const struct stun_msg *m, const char *user,
+                          struct relay_limits *limits, struct stun_builder *b)
 {
     const struct relay_shared *sh = r->sh;
     struct relay_alloc *a = relay_find(r, c);
@@ -295,19 +316,22 @@ int relay_handle_allocate(struct relay *r, const struct relay_client *c,
     code = check_allocate(r, c, m, &q);
     if (code)
         return code;
-    if (take_quotas(r, c, user) < 0)
+    if (take_quotas(r, c, user, limits) < 0)
         return 486;
     a = relay_alloc_new(r, c, user, r->now);
     if (a == NULL) {
-        put_quotas(r, c, user);
+        relay_put_quotas(r, c, user, limits);
         return 500;
     }
+    a->limits = limits;
+    relay_limits_hold(limits);
+    a->max_bps = limits ? limits->max_bps : sh->max_bps;
     memcpy(a->tid, m->tid, STUN_TID_LEN);
     a->dont_fragment = stun_msg_find(m, STUN_ATTR_DONT_FRAGMENT) != NULL;
     a->tcp = q.tcp;
     code = open_endpoints(r, a, c, &q);
     if (code) {
-        put_quotas(r, c, user);
+        relay_put_quotas(r, c, user, limits);
         relay_alloc_free(a);
         return code;
     }
@@ -356,6 +380,7 @@ int relay_handle_refresh(struct relay *r, struct relay_alloc *a, const struct st
     a->expires = r->now + lifetime_of(r->sh, m);
     relay_alloc_schedule(a);
     stun_build_u32(b, STUN_ATTR_LIFETIME, a->expires - r->now);
+    relay_announce(r, a, RELAY_END_NONE, true);
     return 0;
 }
 
@@ -364,7 +389,7 @@ static int check_peer(struct relay *r, struct relay_alloc *a, const union addr *
 {
     if (relay_alloc_ep_for(a, peer) == NULL)
         return 443;
-    if (!relay_policy_allows(r->sh->policy, peer))
+    if (!relay_peer_allowed(r, a, peer))
         return relay_fail(r, 403, "Peer address not allowed");
     return 0;
 }

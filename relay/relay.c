@@ -145,15 +145,17 @@ void relay_insert(struct relay *r, struct relay_alloc *a)
     RELAY_STAT_INC(r->stats.allocations_created);
     RELAY_STAT_INC(r->stats.allocations_active);
     RELAY_STAT_INC(*active_gauge(r, a));
-    relay_announce(r, a, RELAY_END_NONE);
+    relay_announce(r, a, RELAY_END_NONE, false);
     if (r->io->client_state)
         r->io->client_state(r->io->ctx, &a->client, true);
 }
 
-void relay_announce(struct relay *r, const struct relay_alloc *a, enum relay_end why)
+void relay_announce(struct relay *r, const struct relay_alloc *a, enum relay_end why,
+                    bool refreshed)
 {
     struct relay_alloc_info info = {
         .user = a->user, .client = &a->client, .tcp = a->tcp, .end = why,
+        .refreshed = refreshed, .limits = a->limits,
         .lifetime = a->expires > r->now ? a->expires - r->now : 0,
         .duration = r->now - a->created,
         .to_peer_packets = a->to_peer_packets, .to_peer_bytes = a->to_peer_bytes,
@@ -185,12 +187,8 @@ void relay_delete(struct relay *r, struct relay_alloc *a, enum relay_end why)
         *pp = a->hnext;
     r->count--;
     wheel_del(r->wheel, &a->timer);
-    relay_announce(r, a, why);
-    relay_quota_put(r->sh->quota, a->user);
-    if (r->sh->ip_quota) {
-        char ip[ADDR_STRLEN];
-        relay_quota_put(r->sh->ip_quota, addr_format_ip(&a->client.remote, ip, sizeof(ip)));
-    }
+    relay_announce(r, a, why, false);
+    relay_put_quotas(r, &a->client, a->user, a->limits);
     RELAY_STAT_INC(*(why == RELAY_END_EXPIRED ? &r->stats.allocations_expired
                                               : &r->stats.allocations_deleted));
     RELAY_STAT_ADD(r->stats.allocations_active, (uint64_t)-1);
@@ -239,8 +237,8 @@ static int connection_bind(struct relay *r, const struct relay_client *c,
 }
 
 int relay_request(struct relay *r, const struct relay_client *c, const struct stun_msg *m,
-                  const char *user, const struct relay_sig *sig, uint32_t now,
-                  struct stun_builder *b, uint8_t *buf, size_t cap)
+                  const char *user, struct relay_limits *limits, const struct relay_sig *sig,
+                  uint32_t now, struct stun_builder *b, uint8_t *buf, size_t cap)
 {
     struct relay_alloc *a;
     int code;
@@ -249,7 +247,7 @@ int relay_request(struct relay *r, const struct relay_client *c, const struct st
     r->reason = NULL;
     stun_build_response(b, buf, cap, m, STUN_CLASS_SUCCESS);
     if (m->method == STUN_METHOD_ALLOCATE) {
-        code = relay_handle_allocate(r, c, m, user, b);
+        code = relay_handle_allocate(r, c, m, user, limits, b);
         goto out;
     }
     if (m->method == STUN_METHOD_CONNECTION_BIND) {
@@ -326,7 +324,7 @@ static bool bucket_take(struct relay_bucket *b, uint64_t rate, uint32_t now, siz
 /* --max-bps for the allocation and --bps-capacity for the worker, each way separately. */
 static bool within_bandwidth(struct relay *r, struct relay_alloc *a, bool to_peer, size_t len)
 {
-    uint32_t rate = r->sh->max_bps;
+    uint32_t rate = a->max_bps;
 
     if (rate && !bucket_take(to_peer ? &a->bw_to_peer : &a->bw_to_client, rate, r->now, len))
         return false;
@@ -377,7 +375,7 @@ void relay_send_indication(struct relay *r, const struct relay_client *c,
         drop(r, RELAY_DROP_MALFORMED);
         return;
     }
-    if (!relay_policy_allows(r->sh->policy, &peer)) {
+    if (!relay_peer_allowed(r, a, &peer)) {
         drop(r, RELAY_DROP_DENIED_PEER);
         return;
     }

@@ -2,6 +2,7 @@
 #ifndef RELAY_RELAY_H
 #define RELAY_RELAY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,8 @@ struct relay_alloc_info {
     uint64_t to_peer_packets, to_peer_bytes;
     uint64_t to_client_packets, to_client_bytes;
     enum relay_end end;
+    bool refreshed;                    /* RELAY_END_NONE: a Refresh, not the start */
+    const struct relay_limits *limits; /* what it is held to (its realm's), or NULL */
 };
 
 /* How to sign an answer that relay/ sends on its own, later than the request (Connect,
@@ -61,6 +64,27 @@ struct relay_sig {
     uint8_t key_len; /* 0: no integrity (--no-auth) */
     bool sha256;     /* MESSAGE-INTEGRITY-SHA256 rather than MESSAGE-INTEGRITY */
 };
+
+/* What one realm's allocations are held to in place of relay_shared's settings (the realm
+ * options of the Redis user database), taken at Allocate and kept by the allocation until it
+ * ends.  Made by the server with relay_limits_new and filled in before first use; counted
+ * references, one worker's only (not thread-safe): the maker holds one, each allocation one. */
+struct relay_limits {
+    unsigned refs;
+    uint32_t user_quota;             /* in place of relay_shared.user_quota (0 = no limit) */
+    uint32_t max_bps;                /* in place of relay_shared.max_bps (0 = none) */
+    uint32_t total_quota;            /* the realm's allocations at once, 0 = no limit ... */
+    struct relay_quota *realm_count; /* ... counted here by realm (shared; borrowed) */
+    struct relay_policy *peers;      /* the realm's ranges, judged with the shared policy
+                                        (relay_policy_allows_with); owned; may be NULL */
+    char realm[];                    /* the realm, NUL-terminated */
+};
+
+/* A relay_limits for realm (copied) holding one reference, the rest zero.  0 or -1. */
+int relay_limits_new(struct relay_limits **out, const char *realm);
+void relay_limits_hold(struct relay_limits *l);
+/* Drops a reference; the last frees l and its peers policy.  Accepts NULL. */
+void relay_limits_release(struct relay_limits *l);
 
 /* What relay/ asks of the network.  Implemented by the server (sockets) and by the tests (a
  * fake network).  Every call happens on the worker that owns the relay. */
@@ -93,7 +117,8 @@ struct relay_io {
     /* Tells the I/O layer that client c now holds an allocation (or no longer does), so that
      * a stream's idle timeout gives way to the allocation's lifetime.  May be NULL. */
     void (*client_state)(void *ctx, const struct relay_client *c, bool has_allocation);
-    /* An allocation started (info->end is RELAY_END_NONE) or ended.  May be NULL. */
+    /* An allocation started or was refreshed (info->end is RELAY_END_NONE; info->refreshed
+     * tells which) or ended.  May be NULL. */
     void (*on_allocation)(void *ctx, const struct relay_alloc_info *info);
 
     /* RFC 6062 TCP relays (all may be NULL when the I/O layer has none: TCP allocations then
@@ -127,7 +152,9 @@ struct relay_addr {
 struct relay_shared {
     struct relay_addr addrs[RELAY_MAX_ADDRS];
     size_t naddrs;
-    struct relay_policy *policy;
+    /* Swapped whole on SIGHUP (atomically; the old one is freed once every worker has moved
+     * on): read it with relay_policy_of(). */
+    _Atomic(struct relay_policy *) policy;
     struct relay_reservations *reservations;
     struct relay_quota *quota;
     uint32_t default_lifetime;    /* 600 */
@@ -149,6 +176,12 @@ struct relay_shared {
     size_t nalternates;
     struct relay_control *control;/* what changes while the workers run */
 };
+
+/* The peer policy in force. */
+static inline const struct relay_policy *relay_policy_of(const struct relay_shared *sh)
+{
+    return atomic_load_explicit(&sh->policy, memory_order_acquire);
+}
 
 /* The little shared state that changes at run time, owned by whoever set up relay_shared. */
 struct relay_control {
@@ -199,15 +232,16 @@ void relay_free(struct relay *r);
 
 /* Answers an authenticated TURN request (Allocate, Refresh, CreatePermission, ChannelBind,
  * Connect, ConnectionBind) from c for user (NUL-terminated; "" with --no-auth), signed with
- * sig (NULL with --no-auth).  Starts the response in b over buf[0..cap) and appends its
+ * sig (NULL with --no-auth); an Allocate is held to limits (NULL: relay_shared's), of which
+ * the allocation takes a reference.  Starts the response in b over buf[0..cap) and appends its
  * attributes; the caller appends integrity and FINGERPRINT and sends it.  Returns the response
  * code: 0 for success, else the ERROR-CODE already in b; or RELAY_ANSWERED when relay/ sends
  * (or will send) the answer itself; or RELAY_HANDOFF for a ConnectionBind whose connection
  * belongs to another worker (relay_connection_owner() says which): the caller moves the client
  * connection there and calls relay_connection_bind() on that worker. */
 int relay_request(struct relay *r, const struct relay_client *c, const struct stun_msg *m,
-                  const char *user, const struct relay_sig *sig, uint32_t now,
-                  struct stun_builder *b, uint8_t *buf, size_t cap);
+                  const char *user, struct relay_limits *limits, const struct relay_sig *sig,
+                  uint32_t now, struct stun_builder *b, uint8_t *buf, size_t cap);
 
 #define RELAY_ANSWERED (-1)
 #define RELAY_HANDOFF (-2)
@@ -272,6 +306,9 @@ size_t relay_count(const struct relay *r);
 
 /* The allocation on a 5-tuple, or NULL. */
 struct relay_alloc *relay_find(struct relay *r, const struct relay_client *c);
+
+/* The limits the allocation on a 5-tuple is held to (and so its realm), or NULL. */
+const struct relay_limits *relay_alloc_limits(struct relay *r, const struct relay_client *c);
 
 /* The reason phrase of the last error relay_request() answered ("" for the RFC's phrase). */
 const char *relay_reason(const struct relay *r);

@@ -89,7 +89,7 @@ int relay_handle_connect(struct relay *r, struct relay_alloc *a, const struct st
     ep = relay_alloc_ep_for(a, &peer);
     if (ep == NULL)
         return 443;
-    if (!relay_policy_allows(r->sh->policy, &peer))
+    if (!relay_peer_allowed(r, a, &peer))
         return relay_fail(r, 403, "Peer address not allowed");
     if (peer_busy(a, &peer))
         return 446;
@@ -138,7 +138,7 @@ struct relay_tcpconn *relay_tcp_accepted(struct relay *r, struct relay_alloc *a,
 
     r->now = now;
     /* RFC 6062 §5.3: a peer without a permission is closed at once. */
-    if (!relay_alloc_permitted(a, peer, now) || !relay_policy_allows(r->sh->policy, peer))
+    if (!relay_alloc_permitted(a, peer, now) || !relay_peer_allowed(r, a, peer))
         return NULL;
     tc = tc_new(r, a, peer, RELAY_TCP_PENDING);
     if (tc == NULL)

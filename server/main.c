@@ -102,6 +102,7 @@ int main(int argc, char **argv)
         return 1;
     }
     log_info("turnpike %s starting", TURNPIKE_VERSION);
+    server_set_args(srv, argc, argv);
     rc = server_run(srv);
     server_log_stats(srv);
     server_free(srv);

@@ -13,6 +13,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/notify.h"
+#include "server/rstore.h"
 #include "server/shared.h"
 #include "server/stats.h"
 #include "server/worker.h"
@@ -32,7 +33,10 @@ struct server {
     struct event *sig_hup;
     struct event *sig_usr1;
     struct event *drain_timer;
+    struct event *reclaim_timer;
     time_t drain_start;
+    int argc; /* the command line, read again with the config file on SIGHUP */
+    char **argv;
 };
 
 static int thread_count(const struct config *cfg)
@@ -68,21 +72,50 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(s->base);
 }
 
+/* SIGHUP: the log file reopened, and the parts that can change without a restart read again
+ * from the config file and command line (see shared_reload); the rest keeps its start-up
+ * value until a restart. */
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
     struct server *s = arg;
-    char err[512];
+    struct config fresh = {0};
+    char err[512], done[1024], failed[2048];
 
     (void)sig;
     (void)what;
     notify_systemd("RELOADING=1");
     if (log_reopen() < 0)
         log_error("SIGHUP: cannot reopen the log file: %s", strerror(errno));
-    if (shared_reload(s->shared, err, sizeof(err)) < 0)
-        log_error("SIGHUP: userdb not reloaded, the old users stay: %s", err);
-    else
-        log_info("SIGHUP: log file reopened%s", s->cfg->userdb ? ", userdb reloaded" : "");
+    if (s->argv == NULL) {
+        log_info("SIGHUP: log file reopened");
+    } else if (config_load(&fresh, s->argc, s->argv, NULL, err, sizeof(err)) != 0) {
+        log_error("SIGHUP: configuration not reloaded, all of the old one stays: %s", err);
+    } else {
+        int rc = shared_reload(s->shared, &fresh, worker_now(s->workers[0]), done, failed,
+                               sizeof(done) < sizeof(failed) ? sizeof(done) : sizeof(failed));
+        if (done[0])
+            log_info("SIGHUP: log file reopened; reloaded: %s", done);
+        if (rc < 0)
+            log_error("SIGHUP: not reloaded, the old state stays: %s", failed);
+        config_free(&fresh);
+    }
     notify_systemd("READY=1");
+}
+
+/* Once a second: what reloads replaced is freed once every worker has ticked since. */
+static void on_reclaim_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    uint64_t oldest = UINT32_MAX;
+
+    (void)fd;
+    (void)what;
+    for (int i = 0; i < s->nworkers; i++) {
+        uint64_t h = atomic_load(&s->workers[i]->stats.heartbeat);
+        if (h < oldest)
+            oldest = h;
+    }
+    shared_reclaim(s->shared, (uint32_t)oldest);
 }
 
 static uint64_t active_allocations(const struct server *s)
@@ -137,6 +170,8 @@ static void on_drain_signal(evutil_socket_t sig, short what, void *arg)
 
 static int add_signals(struct server *s)
 {
+    const struct timeval second = {.tv_sec = 1};
+
     s->sig_term = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
     s->sig_int = evsignal_new(s->base, SIGINT, on_stop_signal, s);
     s->sig_hup = evsignal_new(s->base, SIGHUP, on_hup, s);
@@ -146,6 +181,9 @@ static int add_signals(struct server *s)
     if (evsignal_add(s->sig_term, NULL) < 0 || evsignal_add(s->sig_int, NULL) < 0 ||
         evsignal_add(s->sig_hup, NULL) < 0 || evsignal_add(s->sig_usr1, NULL) < 0)
         return -1;
+    s->reclaim_timer = event_new(s->base, -1, EV_PERSIST, on_reclaim_tick, s);
+    if (s->reclaim_timer == NULL || event_add(s->reclaim_timer, &second) < 0)
+        return -1;
     return 0;
 }
 
@@ -153,9 +191,12 @@ static int add_signals(struct server *s)
  * with the workers, whose counters it reads. */
 static int setup_metrics(struct server *s, char *err, size_t errlen)
 {
+    struct rstore_shared *redis = shared_view(s->shared)->rstore;
     const struct metrics_source src = {.workers = s->workers,
                                        .nworkers = (unsigned)s->nworkers,
-                                       .relay = shared_view(s->shared)->relay};
+                                       .relay = shared_view(s->shared)->relay,
+                                       .store = redis ? rstore_metrics : NULL,
+                                       .store_arg = redis};
 
     if (!s->cfg->prometheus)
         return 0;
@@ -201,6 +242,12 @@ nomem:
 fail:
     server_free(s);
     return -1;
+}
+
+void server_set_args(struct server *s, int argc, char **argv)
+{
+    s->argc = argc;
+    s->argv = argv;
 }
 
 /* "udp+tcp+tls+dtls", as configured. */
@@ -358,6 +405,8 @@ void server_free(struct server *s)
         event_free(s->sig_usr1);
     if (s->drain_timer)
         event_free(s->drain_timer);
+    if (s->reclaim_timer)
+        event_free(s->reclaim_timer);
     if (s->base)
         event_base_free(s->base);
     free(s);

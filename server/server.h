@@ -14,6 +14,10 @@ struct server;
  * in err (nothing is left open then). */
 int server_new(struct server **out, const struct config *cfg, char *err, size_t errlen);
 
+/* The command line the configuration came from, read again (with the config file it names)
+ * on SIGHUP; borrowed, must outlive the server.  Without it SIGHUP only reopens the log. */
+void server_set_args(struct server *s, int argc, char **argv);
+
 /* Starts the workers and runs until SIGTERM or SIGINT; then stops accepting, stops and joins
  * the workers.  Returns 0, or -1 when a thread could not start. */
 int server_run(struct server *s);

@@ -11,6 +11,7 @@
 #include "server/log.h"
 #include "server/net.h"
 #include "server/peer.h"
+#include "server/rstore.h"
 #include "server/tls.h"
 
 /* Ceilings per allocation: a WebRTC client needs a handful of each; these only stop abuse. */
@@ -19,8 +20,18 @@
 #define MAX_RESERVATIONS 4096
 #define MAX_TCP_CONNECTIONS 64 /* RFC 6062 peer connections per allocation */
 
+/* A policy replaced by a reload, freed once every worker has passed a tick after `since`. */
+struct retired {
+    struct retired *next;
+    struct relay_policy *policy;
+    uint32_t since;
+};
+
 struct shared {
     const struct config *cfg;
+    union addr listen[WORKER_MAX_LISTEN];
+    size_t nlisten;
+    struct retired *retired;
     struct worker_shared view;
     struct auth auth;
     struct relay_shared relay;
@@ -62,6 +73,7 @@ static int setup_auth(struct shared *s, char *err, size_t errlen)
     a->realm = cfg->realm;
     a->nonce_lifetime = (uint32_t)cfg->stale_nonce;
     a->sha256 = true;
+    a->external_users = cfg->redis_userdb != NULL;
     if (crypto_random(a->nonce_secret, sizeof(a->nonce_secret)) < 0)
         return fail(err, errlen, "no random numbers for the nonce secret");
     s->view.auth = a;
@@ -124,40 +136,53 @@ static void add_listener(struct relay_policy *p, const struct config *cfg, const
     }
 }
 
-static int setup_policy(struct shared *s, const union addr *listen, size_t n, char *err,
-                        size_t errlen)
+/* The peer policy of cfg's ranges, with our own listening addresses and relay IPs; built
+ * unshared, so that a reload can build the next one while the workers use the current. */
+static int build_policy(const struct shared *s, const struct config *cfg,
+                        struct relay_policy **out, char *err, size_t errlen)
 {
-    const struct config *cfg = s->cfg;
-    struct relay_shared *r = &s->relay;
+    const struct relay_shared *r = &s->relay;
     union addr locals[CONFIG_MAX_ADDRS];
+    struct relay_policy *p;
     size_t nlocal;
 
-    if (relay_policy_new(&r->policy) < 0)
+    if (relay_policy_new(&p) < 0)
         return fail(err, errlen, "out of memory");
     for (size_t i = 0; i < cfg->nallowed_peers; i++)
-        if (relay_policy_allow(r->policy, cfg->allowed_peers[i], err, errlen) < 0)
-            return -1;
+        if (relay_policy_allow(p, cfg->allowed_peers[i], err, errlen) < 0)
+            goto fail;
     for (size_t i = 0; i < cfg->ndenied_peers; i++)
-        if (relay_policy_deny(r->policy, cfg->denied_peers[i], err, errlen) < 0)
-            return -1;
-    relay_policy_allow_loopback(r->policy, cfg->allow_loopback_peers);
+        if (relay_policy_deny(p, cfg->denied_peers[i], err, errlen) < 0)
+            goto fail;
+    relay_policy_allow_loopback(p, cfg->allow_loopback_peers);
     /* Our own listening addresses are never peers; with a wildcard, that is every local
      * address at the listening port. */
     nlocal = net_local_addrs(locals, CONFIG_MAX_ADDRS);
-    for (size_t i = 0; i < n; i++) {
-        if (!addr_is_any(&listen[i])) {
-            add_listener(r->policy, cfg, &listen[i]);
+    for (size_t i = 0; i < s->nlisten; i++) {
+        if (!addr_is_any(&s->listen[i])) {
+            add_listener(p, s->cfg, &s->listen[i]);
             continue;
         }
-        for (size_t k = 0; k < nlocal; k++) {
-            union addr a = locals[k];
-            if (a.sa.sa_family != listen[i].sa.sa_family)
-                continue;
-            add_listener(r->policy, cfg, &a);
-        }
+        for (size_t k = 0; k < nlocal; k++)
+            if (locals[k].sa.sa_family == s->listen[i].sa.sa_family)
+                add_listener(p, s->cfg, &locals[k]);
     }
     for (size_t i = 0; i < r->naddrs; i++)
-        relay_policy_add_relay_ip(r->policy, &r->addrs[i].ip, cfg->min_port, cfg->max_port);
+        relay_policy_add_relay_ip(p, &r->addrs[i].ip, s->cfg->min_port, s->cfg->max_port);
+    *out = p;
+    return 0;
+fail:
+    relay_policy_free(p);
+    return -1;
+}
+
+static int setup_policy(struct shared *s, char *err, size_t errlen)
+{
+    struct relay_policy *p;
+
+    if (build_policy(s, s->cfg, &p, err, errlen) < 0)
+        return -1;
+    atomic_store(&s->relay.policy, p);
     return 0;
 }
 
@@ -201,7 +226,7 @@ static int setup_relay(struct shared *s, const union addr *listen, size_t n, cha
     for (size_t i = 0; i < cfg->nalternates && i < 8; i++)
         r->alternates[r->nalternates++] = cfg->alternates[i];
     r->control = &s->control;
-    return setup_policy(s, listen, n, err, errlen);
+    return setup_policy(s, err, errlen);
 }
 
 /* The TLS and DTLS contexts, when a certificate is given and they are not switched off.  The
@@ -234,10 +259,13 @@ int shared_new(struct shared **out, const struct config *cfg, const union addr *
         return fail(err, errlen, "out of memory");
     s->cfg = cfg;
     s->relay.nworkers = nworkers;
+    for (size_t i = 0; i < n && i < WORKER_MAX_LISTEN; i++)
+        s->listen[s->nlisten++] = listen[i];
     s->view.cfg = cfg;
     s->view.relay = &s->relay;
     if (setup_auth(s, err, errlen) < 0 || setup_relay(s, listen, n, err, errlen) < 0 ||
-        setup_tls(s, err, errlen) < 0) {
+        setup_tls(s, err, errlen) < 0 ||
+        rstore_shared_new(&s->view.rstore, cfg, err, errlen) < 0) {
         shared_free(s);
         return -1;
     }
@@ -261,11 +289,108 @@ void shared_set_mailboxes(struct shared *s, struct mailbox **mailboxes, unsigned
     s->view.nworkers = n;
 }
 
-int shared_reload(struct shared *s, char *err, size_t errlen)
+/* Appends "; what: why" to the report (capacity cap). */
+static void report(char *out, size_t cap, const char *what, const char *why)
 {
-    if (s->auth.store == NULL || s->cfg->userdb == NULL)
-        return 0;
-    return auth_store_load_file(s->auth.store, s->cfg->userdb, err, errlen);
+    size_t n = strlen(out);
+
+    snprintf(out + n, cap - n, "%s%s%s%s", n ? "; " : "", what, why ? ": " : "", why ? why : "");
+}
+
+/* Users and REST secrets from fresh, the userdb file again. */
+static void reload_auth(struct shared *s, const struct config *fresh, char *done, char *failed,
+                        size_t cap)
+{
+    char why[512];
+
+    if (s->auth.store == NULL)
+        return;
+    if (auth_store_set_users(s->auth.store, fresh->users, fresh->nusers, why, sizeof(why)) < 0)
+        report(failed, cap, "users", why);
+    else
+        report(done, cap, "users", NULL);
+    if (s->cfg->userdb) {
+        if (auth_store_load_file(s->auth.store, s->cfg->userdb, why, sizeof(why)) < 0)
+            report(failed, cap, "userdb", why);
+        else
+            report(done, cap, "userdb", NULL);
+    }
+    if (s->cfg->use_auth_secret) {
+        if (auth_store_set_secrets(s->auth.store, fresh->secrets, fresh->nsecrets) < 0)
+            report(failed, cap, "REST secrets", "cannot be set");
+        else
+            report(done, cap, "REST secrets", NULL);
+    }
+}
+
+/* The peer policy from fresh; the old one is retired, not freed: a worker may be using it. */
+static void reload_policy(struct shared *s, const struct config *fresh, uint32_t now,
+                          char *done, char *failed, size_t cap)
+{
+    struct relay_policy *p;
+    struct retired *r;
+    char why[512];
+
+    if (build_policy(s, fresh, &p, why, sizeof(why)) < 0) {
+        report(failed, cap, "peer addresses", why);
+        return;
+    }
+    r = malloc(sizeof(*r));
+    if (r == NULL) {
+        relay_policy_free(p);
+        report(failed, cap, "peer addresses", "out of memory");
+        return;
+    }
+    r->policy = atomic_exchange(&s->relay.policy, p);
+    r->since = now;
+    r->next = s->retired;
+    s->retired = r;
+    report(done, cap, "peer addresses", NULL);
+}
+
+static void reload_tls(struct shared *s, const struct config *fresh, char *done, char *failed,
+                       size_t cap)
+{
+    char why[512];
+
+    for (int i = 0; i < 2; i++) {
+        struct tls *t = i == 0 ? s->tls : s->dtls;
+        const char *what = i == 0 ? "TLS certificate" : "DTLS certificate";
+        if (t == NULL)
+            continue;
+        if (tls_reload(t, fresh, why, sizeof(why)) < 0)
+            report(failed, cap, what, why);
+        else
+            report(done, cap, what, NULL);
+    }
+}
+
+int shared_reload(struct shared *s, const struct config *fresh, uint32_t now, char *done,
+                  char *failed, size_t cap)
+{
+    done[0] = failed[0] = '\0';
+    reload_auth(s, fresh, done, failed, cap);
+    reload_policy(s, fresh, now, done, failed, cap);
+    reload_tls(s, fresh, done, failed, cap);
+    return failed[0] ? -1 : 0;
+}
+
+void shared_reclaim(struct shared *s, uint32_t oldest_heartbeat)
+{
+    struct retired **pp = &s->retired;
+
+    while (*pp) {
+        struct retired *r = *pp;
+        /* A tick a second after the swap ran between callbacks, after the swap: whatever
+         * a worker read before the swap it is done with by then. */
+        if (oldest_heartbeat > r->since) {
+            *pp = r->next;
+            relay_policy_free(r->policy);
+            free(r);
+        } else {
+            pp = &r->next;
+        }
+    }
 }
 
 void shared_log(const struct shared *s)
@@ -287,11 +412,14 @@ void shared_log(const struct shared *s)
     if (cfg->no_auth)
         log_warn("--no-auth: THIS IS AN OPEN RELAY. Anyone who reaches this server can relay "
                  "traffic through it. Use it only on a closed network.");
-    else if (cfg->nusers == 0 && cfg->userdb == NULL && cfg->nsecrets == 0)
+    else if (cfg->nusers == 0 && cfg->userdb == NULL && cfg->nsecrets == 0 &&
+             cfg->redis_userdb == NULL)
         log_warn("no user, userdb or REST secret is configured: every Allocate gets 401");
     else
-        log_info("long-term credentials, realm '%s': %zu users%s%s", cfg->realm, cfg->nusers,
-                 cfg->userdb ? " + userdb" : "", cfg->use_auth_secret ? " + REST secrets" : "");
+        log_info("long-term credentials, realm '%s': %zu users%s%s%s", cfg->realm,
+                 cfg->nusers, cfg->userdb ? " + userdb" : "",
+                 cfg->redis_userdb ? " + Redis users" : "",
+                 cfg->use_auth_secret ? " + REST secrets" : "");
     if (cfg->allow_loopback_peers)
         log_warn("--allow-loopback-peers: clients may relay to this host's loopback addresses");
     for (int i = 0; i < 2; i++) {
@@ -317,10 +445,12 @@ void shared_free(struct shared *s)
 {
     if (s == NULL)
         return;
+    rstore_shared_free(s->view.rstore);
     auth_store_free(s->auth.store);
     for (size_t i = 0; i < s->relay.naddrs; i++)
         relay_ports_free(s->relay.addrs[i].ports);
-    relay_policy_free(s->relay.policy);
+    relay_policy_free(atomic_load(&s->relay.policy));
+    shared_reclaim(s, UINT32_MAX);
     relay_reservations_free(s->relay.reservations, release_held, NULL);
     relay_quota_free(s->relay.quota);
     relay_quota_free(s->relay.ip_quota);

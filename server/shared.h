@@ -3,6 +3,7 @@
 #define SERVER_SHARED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "server/worker.h"
 
@@ -27,8 +28,17 @@ const struct worker_shared *shared_view(const struct shared *s);
  * before they start; borrowed. */
 void shared_set_mailboxes(struct shared *s, struct mailbox **mailboxes, unsigned n);
 
-/* SIGHUP: rereads --userdb.  On failure the old users stay and err says why.  0 or -1. */
-int shared_reload(struct shared *s, char *err, size_t errlen);
+/* SIGHUP, with fresh the configuration read again: the configured users, the userdb file, the
+ * REST secrets, the peer allow/deny lists and the TLS/DTLS certificates and keys are replaced,
+ * each on its own: a part that fails keeps its old state.  done and failed (capacity cap each)
+ * get "; "-separated reports ("users; TLS certificate", "userdb: bad.txt:3: ...").  now is
+ * the worker clock.  Returns 0, or -1 when a part failed.  Main thread only. */
+int shared_reload(struct shared *s, const struct config *fresh, uint32_t now, char *done,
+                  char *failed, size_t cap);
+
+/* Frees what reloads replaced, once every worker's heartbeat has passed its replacement:
+ * oldest_heartbeat is the lowest of the workers' (UINT32_MAX: they are gone).  Main thread. */
+void shared_reclaim(struct shared *s, uint32_t oldest_heartbeat);
 
 /* Logs what the relay will use (addresses, port range, authentication). */
 void shared_log(const struct shared *s);

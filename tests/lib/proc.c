@@ -119,6 +119,11 @@ static char *binary_path(char *buf, size_t cap)
 
 int proc_start(struct proc *p, const char *const *args)
 {
+    return proc_start_conf(p, NULL, args);
+}
+
+int proc_start_conf(struct proc *p, const char *conf, const char *const *args)
+{
     char bin[4096], portbuf[8], subst[MAX_ARGS][256];
     char *argv[MAX_ARGS + 8];
     int n = 0;
@@ -127,7 +132,9 @@ int proc_start(struct proc *p, const char *const *args)
     p->port = proc_free_port();
     snprintf(portbuf, sizeof(portbuf), "%u", p->port);
     argv[n++] = binary_path(bin, sizeof(bin));
-    argv[n++] = "-n";
+    argv[n++] = conf ? "-c" : "-n";
+    if (conf)
+        argv[n++] = (char *)conf;
     argv[n++] = "--log-file";
     argv[n++] = "stdout";
     argv[n++] = "--listening-port";

@@ -33,6 +33,10 @@ bool proc_sanitized(void);
  * shown; the child is stopped). */
 int proc_start(struct proc *p, const char *const *args);
 
+/* Like proc_start but with "-c conf" (an absolute path) for -n: the server reads that
+ * config file, at start and on SIGHUP. */
+int proc_start_conf(struct proc *p, const char *conf, const char *const *args);
+
 /* Like proc_start but runs the binary with exactly argv (argv[0] is replaced by the binary)
  * and does not wait for readiness: for tests of start-up failures.  Waits up to timeout_ms
  * for the exit and returns the exit status (or -1 when it did not exit, after killing it). */

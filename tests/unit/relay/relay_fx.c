@@ -65,6 +65,8 @@ struct fx {
     int created, ended;  /* on_allocation calls */
     struct relay_alloc_info last_end; /* its pointers cleared: valid only in the callback */
     char last_user[64];
+    int refreshed;                    /* on_allocation calls for a Refresh */
+    struct relay_limits *limits;      /* what req_send's Allocates are held to, or NULL */
     struct relay_control control;
 };
 
@@ -169,7 +171,7 @@ FX void fx_on_allocation(void *ctx, const struct relay_alloc_info *info)
     struct fx *f = ctx;
 
     if (info->end == RELAY_END_NONE) {
-        f->created++;
+        *(info->refreshed ? &f->refreshed : &f->created) += 1;
         return;
     }
     f->ended++;
@@ -177,6 +179,7 @@ FX void fx_on_allocation(void *ctx, const struct relay_alloc_info *info)
     snprintf(f->last_user, sizeof(f->last_user), "%s", info->user);
     f->last_end.user = NULL;
     f->last_end.client = NULL;
+    f->last_end.limits = NULL;
 }
 
 /* relay_reservations_free's view of fx_unhold. */
@@ -240,7 +243,11 @@ FX void fx_init(struct fx *f, bool v6, uint16_t lo, uint16_t hi)
         relay_ports_new(&f->sh.addrs[1].ports, lo, hi);
         f->sh.naddrs = 2;
     }
-    relay_policy_new(&f->sh.policy);
+    {
+        struct relay_policy *p = NULL;
+        relay_policy_new(&p);
+        atomic_store(&f->sh.policy, p);
+    }
     relay_reservations_new(&f->sh.reservations, 16);
     relay_quota_new(&f->sh.quota);
     f->sh.default_lifetime = 600;
@@ -270,7 +277,7 @@ FX void fx_done(struct fx *f)
         CHECK(!f->tcp[i].open); /* every peer connection closed */
     for (size_t i = 0; i < f->sh.naddrs; i++)
         relay_ports_free(f->sh.addrs[i].ports);
-    relay_policy_free(f->sh.policy);
+    relay_policy_free(atomic_load(&f->sh.policy));
     relay_reservations_free(f->sh.reservations, fx_release_held, f);
     CHECK_INT(f->held, 0); /* every held port given back */
     relay_quota_free(f->sh.quota);
@@ -338,7 +345,8 @@ FX int req_send(struct fx *f, struct fx_req *q, const struct relay_client *c,
     if (!CHECK(stun_build_end(&q->b, &len) == 0) ||
         !CHECK(stun_msg_decode(&q->m, q->buf, len, 0) == STUN_OK))
         return -1;
-    q->code = relay_request(f->r, c, &q->m, user, NULL, f->now, &q->rb, q->out, sizeof(q->out));
+    q->code = relay_request(f->r, c, &q->m, user, f->limits, NULL, f->now, &q->rb, q->out,
+                            sizeof(q->out));
     CHECK(stun_build_end(&q->rb, &rlen) == 0);
     CHECK(stun_msg_decode(&q->resp, q->out, rlen, 0) == STUN_OK);
     CHECK_MEM(q->resp.tid, q->m.tid, STUN_TID_LEN);
@@ -361,7 +369,8 @@ FX int req_resend(struct fx *f, struct fx_req *q, const struct relay_client *c,
 {
     size_t rlen = 0;
 
-    q->code = relay_request(f->r, c, &q->m, user, NULL, f->now, &q->rb, q->out, sizeof(q->out));
+    q->code = relay_request(f->r, c, &q->m, user, f->limits, NULL, f->now, &q->rb, q->out,
+                            sizeof(q->out));
     CHECK(stun_build_end(&q->rb, &rlen) == 0);
     CHECK(stun_msg_decode(&q->resp, q->out, rlen, 0) == STUN_OK);
     return q->code;

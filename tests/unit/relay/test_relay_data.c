@@ -259,7 +259,7 @@ static void loopback_switch(void)
     struct relay_client c;
 
     setup(&f, &c);
-    relay_policy_allow_loopback(f.sh.policy, true);
+    relay_policy_allow_loopback(atomic_load(&f.sh.policy), true);
     CHECK_INT(fx_permit(&f, &c, "127.0.0.1"), 0);
     CHECK_INT(fx_permit(&f, &c, "::1"), 0);
     fx_done(&f);
