@@ -454,7 +454,9 @@ static int phase_traffic(struct lg *lg)
             printf(" cpu_us_per_dgram=%.3f", (double)(cpu1 - cpu0) / (2.0 * (double)t->w_done));
     }
     printf("\n");
-    return t->misrouted == 0 && t->malformed == 0 ? 0 : 1;
+    if (t->w_done == 0)
+        fprintf(stderr, "loadgen: no echo came back\n");
+    return t->misrouted == 0 && t->malformed == 0 && t->w_done > 0 ? 0 : 1;
 }
 
 /* ---- options -------------------------------------------------------------------------------- */
