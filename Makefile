@@ -47,7 +47,7 @@ endif
 # ---- Debian packages -----------------------------------------------------------------------
 # Installed with apt-get when missing and running as root; otherwise we stop with the command.
 BUILD_PKGS := gcc make pkg-config libevent-dev libssl-dev libhiredis-dev
-TEST_PKGS  := clang libclang-rt-dev coturn procps iproute2
+TEST_PKGS  := clang libclang-rt-dev coturn procps iproute2 redis-server
 # The browser tests (tests/e2e).  NodeSource's nodejs carries npm and conflicts with Debian's
 # npm package, so npm is asked for only when there is no npm command.
 E2E_PKGS    = chromium libnss3-tools openssl nodejs $(if $(shell command -v npm),,npm)
@@ -72,7 +72,7 @@ define need_pkgs
 endef
 
 # ---- sources -------------------------------------------------------------------------------
-MAINS      := server/main.c
+MAINS      := server/main.c server/turnadmin.c
 LIB_SRC    := $(wildcard proto/*.c auth/*.c relay/*.c) \
               $(filter-out $(MAINS),$(wildcard server/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o)
@@ -89,7 +89,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
         deps-e2e bench bench-bins install uninstall
 .DEFAULT_GOAL := all
 
-all: $(B)/turnserver
+all: $(B)/turnserver $(B)/turnadmin
 
 deps-build: | $(B)/.deps-build
 $(B)/.deps-build:
@@ -119,11 +119,14 @@ $(B)/libtestlib.a: $(TLIB_OBJ)
 $(B)/turnserver: $(B)/obj/server/main.o $(B)/libturnpike.a
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+$(B)/turnadmin: $(B)/obj/server/turnadmin.o $(B)/libturnpike.a
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/libtestlib.a $(B)/libturnpike.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-test-bins: $(B)/turnserver $(UNIT_BIN) $(INTEG_BIN)
+test-bins: $(B)/turnserver $(B)/turnadmin $(UNIT_BIN) $(INTEG_BIN)
 
 # ---- running -------------------------------------------------------------------------------
 # A demo user with a fresh random password each run (never a fixed default one).

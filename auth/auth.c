@@ -84,9 +84,10 @@ static int find_user(const struct auth *a, const struct stun_msg *m, struct auth
  * and the user (RFC 5389 §10.2.2's place for it): the features the algorithm rules depend on
  * are trusted only once the nonce's MAC verified, and a stale or forged nonce then costs no
  * store lookup.  Every failure only fills r: nothing is allocated, nothing is remembered. */
-int auth_begin(const struct auth *a, const struct stun_msg *m, const union addr *client,
-               uint32_t now, struct auth_req *r)
+int auth_begin(const struct auth *a, const char *realm_of, const struct stun_msg *m,
+               const union addr *client, uint32_t now, struct auth_req *r)
 {
+    const char *ours = realm_of ? realm_of : a->realm;
     const uint8_t *realm, *nonce;
     size_t realm_len, nonce_len;
     uint32_t features = 0;
@@ -103,7 +104,7 @@ int auth_begin(const struct auth *a, const struct stun_msg *m, const union addr 
     if (stun_msg_get_bytes(m, STUN_ATTR_NONCE, &nonce, &nonce_len) != STUN_OK)
         return fail(r, 400, "Missing NONCE", false);
     /* A realm not ours: the client picked credentials for another server; tell it ours. */
-    if (realm_len != strlen(a->realm) || memcmp(realm, a->realm, realm_len) != 0)
+    if (realm_len != strlen(ours) || memcmp(realm, ours, realm_len) != 0)
         return fail(r, 401, NULL, true);
     if (auth_nonce_check(a->nonce_secret, nonce, nonce_len, now, a->nonce_lifetime, client,
                          &features) != AUTH_NONCE_OK)
@@ -130,26 +131,39 @@ static bool key_for(const struct auth_key *k, uint16_t pwalg, const uint8_t **ke
 
 /* MESSAGE-INTEGRITY-SHA256 is the one checked when both are present (§9.2.4); MESSAGE-
  * INTEGRITY then proves nothing more. */
+bool auth_check(const struct stun_msg *m, const struct auth_key *keys, size_t nkeys,
+                struct auth_req *r)
+{
+    bool sha256_mi = m->integrity_sha256 >= 0;
+
+    if (r->code != 0)
+        return false;
+    for (size_t i = 0; i < nkeys; i++) {
+        const uint8_t *key;
+        size_t len;
+        if (!key_for(&keys[i], r->pwalg, &key, &len))
+            continue;
+        int rc = sha256_mi ? stun_check_integrity_sha256(m, key, len)
+                           : stun_check_integrity(m, key, len);
+        if (rc == STUN_OK) {
+            r->sha256_mi = sha256_mi;
+            memcpy(r->key, key, len);
+            r->key_len = len;
+            return true;
+        }
+    }
+    return false;
+}
+
 int auth_finish(const struct auth *a, const struct stun_msg *m, const struct auth_key *keys,
                 size_t nkeys, struct auth_req *r)
 {
     (void)a;
     if (r->code != 0)
         return -1;
+    if (auth_check(m, keys, nkeys, r))
+        return 0;
     r->sha256_mi = m->integrity_sha256 >= 0;
-    for (size_t i = 0; i < nkeys; i++) {
-        const uint8_t *key;
-        size_t len;
-        if (!key_for(&keys[i], r->pwalg, &key, &len))
-            continue;
-        int rc = r->sha256_mi ? stun_check_integrity_sha256(m, key, len)
-                              : stun_check_integrity(m, key, len);
-        if (rc == STUN_OK) {
-            memcpy(r->key, key, len);
-            r->key_len = len;
-            return 0;
-        }
-    }
     return fail(r, 401, NULL, true);
 }
 
@@ -157,19 +171,19 @@ int auth_finish(const struct auth *a, const struct stun_msg *m, const struct aut
  * it of every RFC 8489 server, an RFC 5389 client treats the nonce as opaque, and an RFC 8489
  * client reads zero bits as "MD5 and USERNAME", as it would read no cookie at all.  Username
  * anonymity is offered only when every user can be found by USERHASH: a client told of it
- * MUST send USERHASH (§9.2.5), and REST names cannot be found that way. */
-void auth_challenge(const struct auth *a, struct stun_builder *b, const union addr *client,
-                    uint32_t now)
+ * MUST send USERHASH (§9.2.5), and neither REST names nor Redis users can be found that way. */
+void auth_challenge(const struct auth *a, const char *realm, struct stun_builder *b,
+                    const union addr *client, uint32_t now)
 {
     char nonce[AUTH_NONCE_MAX + 1];
     uint32_t features = 0;
 
     if (a->sha256) {
         features |= AUTH_FEATURE_PASSWORD_ALGORITHMS;
-        if (!auth_store_has_secrets(a->store))
+        if (!a->external_users && !auth_store_has_secrets(a->store))
             features |= AUTH_FEATURE_USERNAME_ANONYMITY;
     }
-    stun_build_str(b, STUN_ATTR_REALM, a->realm);
+    stun_build_str(b, STUN_ATTR_REALM, realm ? realm : a->realm);
     if (auth_nonce_make(a->nonce_secret, features, now, client, nonce, sizeof nonce) < 0) {
         /* The builder's error is sticky: the answer will not be sent half made. */
         if (b->err == 0)

@@ -18,6 +18,7 @@ struct auth {
     uint8_t nonce_secret[AUTH_NONCE_SECRET_LEN];
     uint32_t nonce_lifetime;  /* --stale-nonce seconds */
     bool sha256;              /* offer SHA-256 in PASSWORD-ALGORITHMS (RFC 8489) */
+    bool external_users;      /* users also live where USERHASH cannot find them (Redis) */
 };
 
 /* The state of one request's authentication, from auth_begin() to auth_sign(). */
@@ -34,12 +35,13 @@ struct auth_req {
 };
 
 /* First half: checks what needs no key — an integrity attribute is there (else 401 with a
- * challenge), USERNAME or USERHASH, REALM and NONCE are there (else 400), the realm is ours
- * (else 401), the nonce is ours and fresh (else 438), and PASSWORD-ALGORITHM(S) agree with
- * what the nonce advertised (else 400).  Fills r->user.  Returns 0 when the caller should now
- * look up r->user's keys, or -1 with r->code set. */
-int auth_begin(const struct auth *a, const struct stun_msg *m, const union addr *client,
-               uint32_t now, struct auth_req *r);
+ * challenge), USERNAME or USERHASH, REALM and NONCE are there (else 400), the realm is realm
+ * (NULL: a->realm; else 401), the nonce is ours and fresh (else 438), and
+ * PASSWORD-ALGORITHM(S) agree with what the nonce advertised (else 400).  Fills r->user.
+ * Returns 0 when the caller should now look up r->user's keys in realm, or -1 with r->code
+ * set. */
+int auth_begin(const struct auth *a, const char *realm, const struct stun_msg *m,
+               const union addr *client, uint32_t now, struct auth_req *r);
 
 /* Second half: verifies the request's integrity with each candidate key (of the algorithm
  * r->pwalg), keeping the first that matches in r->key.  No key, or none matching: 401 with a
@@ -47,10 +49,15 @@ int auth_begin(const struct auth *a, const struct stun_msg *m, const union addr 
 int auth_finish(const struct auth *a, const struct stun_msg *m, const struct auth_key *keys,
                 size_t nkeys, struct auth_req *r);
 
-/* Appends REALM, a fresh NONCE and (when SHA-256 is offered) PASSWORD-ALGORITHMS: the
- * challenge of a 401 or 438 answer. */
-void auth_challenge(const struct auth *a, struct stun_builder *b, const union addr *client,
-                    uint32_t now);
+/* auth_finish's check alone: true (with r->key set) when one of the keys verifies m; r is
+ * otherwise untouched, so that keys from another store may be tried next. */
+bool auth_check(const struct stun_msg *m, const struct auth_key *keys, size_t nkeys,
+                struct auth_req *r);
+
+/* Appends REALM (realm, or a->realm when NULL), a fresh NONCE and (when SHA-256 is offered)
+ * PASSWORD-ALGORITHMS: the challenge of a 401 or 438 answer. */
+void auth_challenge(const struct auth *a, const char *realm, struct stun_builder *b,
+                    const union addr *client, uint32_t now);
 
 /* Appends the integrity attribute the request used (MESSAGE-INTEGRITY or -SHA256) with the
  * verified key.  Call after every other attribute but FINGERPRINT. */

@@ -110,7 +110,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     c->head = (c->head + 1) % RING_MAX;
     c->count--;
     if (reply == NULL)
-        c->stats.failed++;
+        RCONN_INC(c->stats.failed);
     w.fn(w.arg, reply);
 }
 
@@ -135,6 +135,7 @@ static void went_down(struct rconn *c, const char *why)
 
     c->state = DOWN;
     c->login_pending = 0;
+    atomic_store(&c->stats.up, false);
     event_del(c->deadline);
     if (!c->down_counted) {
         c->down_counted = true;
@@ -153,7 +154,8 @@ static void went_up(struct rconn *c)
 {
     c->state = UP;
     c->backoff_ms = BACKOFF_MIN_MS;
-    c->stats.connects++;
+    RCONN_INC(c->stats.connects);
+    atomic_store(&c->stats.up, true);
     if (c->count > 0) {
         uint64_t now = now_ms(), due = c->ring[c->head].deadline;
         arm(c->deadline, due > now ? due - now : 0);
@@ -304,7 +306,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     if (c->count > 0 && c->ring[c->head].deadline <= now) {
-        c->stats.timeouts++;
+        RCONN_INC(c->stats.timeouts);
         snprintf(why, sizeof why, "no answer within %u ms", c->timeout_ms);
         drop(c, why);
         return;
@@ -415,7 +417,7 @@ int rconn_command(struct rconn *c, rconn_reply_fn *fn, void *arg, int argc, cons
     if (redisAsyncCommandArgv(c->ac, on_reply, c, argc, argv, argvlen) != REDIS_OK)
         return -1;
     push(c, fn, arg);
-    c->stats.commands++;
+    RCONN_INC(c->stats.commands);
     return 0;
 }
 

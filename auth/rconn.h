@@ -42,13 +42,19 @@ struct rconn_opts {
     struct rconn_group *group;         /* may be NULL: every outage is logged */
 };
 
-/* Counters; read by the owner's thread. */
+/* Counters: written by the owner's thread only (RCONN_INC: no locked instruction), read by
+ * any thread with atomic loads. */
 struct rconn_stats {
-    uint64_t commands; /* accepted */
-    uint64_t failed;   /* callbacks without a reply */
-    uint64_t timeouts; /* connections dropped for an answer late by --redis-timeout */
-    uint64_t connects; /* logins that succeeded */
+    _Atomic uint64_t commands; /* accepted */
+    _Atomic uint64_t failed;   /* callbacks without a reply */
+    _Atomic uint64_t timeouts; /* connections dropped for an answer late by --redis-timeout */
+    _Atomic uint64_t connects; /* logins that succeeded */
+    _Atomic bool up;           /* logged in now */
 };
+
+#define RCONN_INC(ctr) \
+    atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), memory_order_relaxed) + 1, \
+                          memory_order_relaxed)
 
 /* Creates the connection and starts the first connection attempt in base's loop (the caller's
  * thread owns base; the connection is used only from the thread that runs base).  A host

@@ -153,7 +153,7 @@ static struct auth_redis_fetch *launch(struct auth_redis_fetch *f)
         free(f);
         return NULL;
     }
-    r->stats.fetches++;
+    RCONN_INC(r->stats.fetches);
     auth_cache_put(r->inflight, f->key, f->klen, f, UINT64_MAX, UINT64_MAX);
     return f;
 }
@@ -219,7 +219,7 @@ static bool unusable(struct auth_redis_fetch *f, const struct rconn_reply *reply
 
 static void malformed(struct auth_redis_fetch *f, const char *leaf, const char *what)
 {
-    f->r->stats.malformed++;
+    RCONN_INC(f->r->stats.malformed);
     say(f->r, RCONN_LOG_WARN, "redis userdb: turn/realm/%s/user/%s/%s %s: ignored", f->realm,
         f->name, leaf, what);
 }
@@ -300,7 +300,7 @@ static void realm_count(struct auth_redis_fetch *f, const struct rconn_reply *v,
     s = rconn_reply_str(v, &len);
     if ((*has = auth_schema_count(s, len, out)))
         return;
-    f->r->stats.malformed++;
+    RCONN_INC(f->r->stats.malformed);
     say(f->r, RCONN_LOG_WARN, "redis userdb: turn/realm/%s/%s is not a number: ignored",
         f->realm, leaf);
 }
@@ -331,7 +331,7 @@ static void take_set(struct auth_redis_fetch *f, const struct rconn_reply *reply
     if (unusable(f, reply))
         return;
     if (rconn_reply_type(reply) == RCONN_ERROR) { /* WRONGTYPE: not a set */
-        f->r->stats.malformed++;
+        RCONN_INC(f->r->stats.malformed);
         say(f->r, RCONN_LOG_WARN, "redis userdb: turn/realm/%s/%s is not a set: ignored",
             f->realm, leaf);
         return;
@@ -434,7 +434,7 @@ static void on_origin(void *arg, const struct rconn_reply *reply)
             memcpy(o->realm, s, len + 1);
             o->found = true;
         } else {
-            f->r->stats.malformed++;
+            RCONN_INC(f->r->stats.malformed);
             say(f->r, RCONN_LOG_WARN, "redis userdb: turn/origin/%s is not a realm: ignored",
                 f->name);
         }
@@ -473,12 +473,12 @@ static int need(struct auth_redis *r, const uint8_t *key, size_t klen, const cha
     void *inflight;
 
     if (st == AUTH_CACHE_FRESH) {
-        r->stats.hits++;
+        RCONN_INC(r->stats.hits);
         return 0;
     }
     if (rconn_usable(r->conn)) {
         if (auth_cache_get(r->inflight, key, klen, 0, &inflight) != AUTH_CACHE_MISS) {
-            r->stats.joined++;
+            RCONN_INC(r->stats.joined);
             *fetch = inflight;
             return AUTH_REDIS_WAIT;
         }
@@ -489,10 +489,10 @@ static int need(struct auth_redis *r, const uint8_t *key, size_t klen, const cha
             return AUTH_REDIS_WAIT;
     }
     if (st == AUTH_CACHE_STALE) {
-        r->stats.stale++;
+        RCONN_INC(r->stats.stale);
         return 0;
     }
-    r->stats.down++;
+    RCONN_INC(r->stats.down);
     return AUTH_REDIS_DOWN;
 }
 

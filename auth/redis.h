@@ -90,14 +90,14 @@ void auth_redis_wait(struct auth_redis_fetch *fetch, struct auth_redis_waiter *w
 /* Stops waiting (the waiter's object is going away).  Accepts a waiter already told. */
 void auth_redis_unwait(struct auth_redis_waiter *w);
 
-/* Counters of one worker's store. */
+/* Counters of one worker's store, read by any thread with atomic loads. */
 struct auth_redis_stats {
-    uint64_t hits;      /* answered from a fresh record */
-    uint64_t fetches;   /* records asked of Redis */
-    uint64_t joined;    /* lookups that waited for a fetch already under way */
-    uint64_t stale;     /* answered from a stale record: Redis could not be asked */
-    uint64_t down;      /* not answered: not cached and Redis down */
-    uint64_t malformed; /* values in Redis treated as absent */
+    _Atomic uint64_t hits;      /* answered from a fresh record */
+    _Atomic uint64_t fetches;   /* records asked of Redis */
+    _Atomic uint64_t joined;    /* lookups that waited for a fetch already under way */
+    _Atomic uint64_t stale;     /* answered from a stale record: Redis could not be asked */
+    _Atomic uint64_t down;      /* not answered: not cached and Redis down */
+    _Atomic uint64_t malformed; /* values in Redis treated as absent */
 };
 const struct auth_redis_stats *auth_redis_stats(const struct auth_redis *r);
 const struct rconn_stats *auth_redis_conn_stats(const struct auth_redis *r);

@@ -1,6 +1,7 @@
 /* schema.c — the Redis key schema: key names, and the values checked before they are used. */
 #include "auth/schema.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,31 @@ int auth_schema_alloc(char *buf, size_t cap, const char *realm, const char *name
     return fit(snprintf(buf, cap, "turn/realm/%s/user/%s/allocation/%s/%s", realm, name, id,
                         leaf),
                cap);
+}
+
+int auth_schema_origin_canonic(const char *origin, char *out, size_t cap)
+{
+    const char *sep = strstr(origin, "://"), *auth, *end, *host_end;
+    size_t n = 0;
+    bool has_port;
+
+    if (sep == NULL)
+        return fit(snprintf(out, cap, "%s", origin), cap);
+    auth = sep + 3;
+    end = auth + strcspn(auth, "/?#");
+    /* The port follows the host: after the brackets of an IPv6 literal, else after a ':'. */
+    host_end = auth < end && *auth == '[' ? memchr(auth, ']', (size_t)(end - auth)) : auth;
+    has_port = host_end != NULL && memchr(host_end, ':', (size_t)(end - host_end)) != NULL;
+    if ((size_t)(end - origin) + 7 > cap)
+        return -1;
+    for (const char *p = origin; p < end; p++)
+        out[n++] = (char)tolower((unsigned char)*p);
+    out[n] = '\0';
+    if (!has_port && (size_t)(sep - origin) == 4 && strncmp(out, "http", 4) == 0)
+        strcpy(out + n, ":80");
+    else if (!has_port && (size_t)(sep - origin) == 5 && strncmp(out, "https", 5) == 0)
+        strcpy(out + n, ":443");
+    return (int)strlen(out);
 }
 
 bool auth_schema_md5(const char *v, size_t len, uint8_t out[16])

@@ -50,6 +50,12 @@ int auth_schema_origin(char *buf, size_t cap, const char *origin);
 int auth_schema_alloc(char *buf, size_t cap, const char *realm, const char *name,
                       const char *id, const char *leaf);
 
+/* An ORIGIN as coturn files it under turn/origin/: "scheme://host[:port]" lower-cased, with
+ * anything after the authority dropped and port 80 or 443 added for http and https; a value
+ * without "://" stays as it is.  Writes it NUL-terminated into out; its length, or -1 when it
+ * does not fit. */
+int auth_schema_origin_canonic(const char *origin, char *out, size_t cap);
+
 /* An MD5 key value: 32 hex digits, either case, with or without a leading 0x.  False when
  * malformed (out is then unspecified). */
 bool auth_schema_md5(const char *v, size_t len, uint8_t out[16]);

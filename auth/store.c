@@ -205,6 +205,12 @@ static const char *user_set_key(struct user *u, const char *value, const char *r
     struct auth_key *k = &u->key;
 
     if (strncmp(value, "0x", 2) == 0) {
+        /* Both keys of one password, as turnadmin writes them: 0xMD5:0xSHA256. */
+        if (strlen(value) == 2 + 32 + 3 + 64 && strncmp(value + 34, ":0x", 3) == 0) {
+            k->has_md5 = hex_decode(value + 2, 32, k->md5, sizeof k->md5) == 0;
+            k->has_sha256 = parse_hex(value + 37, k->sha256, sizeof k->sha256);
+            return k->has_md5 && k->has_sha256 ? NULL : "bad hex key";
+        }
         k->has_md5 = parse_hex(value + 2, k->md5, sizeof k->md5);
         k->has_sha256 = !k->has_md5 && parse_hex(value + 2, k->sha256, sizeof k->sha256);
         return k->has_md5 || k->has_sha256 ? NULL : "bad hex key";

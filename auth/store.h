@@ -27,7 +27,8 @@ int auth_store_new(struct auth_store **out, const char *realm);
 void auth_store_free(struct auth_store *s);
 
 /* Adds a user from a "name:password" or "name:0xHEX" line (HEX: a 16-byte MD5 key or a
- * 32-byte SHA-256 key, as printed by turnadmin -k).  Returns 0, or -1 with the reason in err
+ * 32-byte SHA-256 key, as printed by turnadmin -k), or "name:0xMD5:0xSHA256" with both keys
+ * of one password (as turnadmin -a writes a userdb file).  Returns 0, or -1 with the reason in err
  * ("missing ':'", "bad hex key"). */
 int auth_store_add_user(struct auth_store *s, const char *line, char *err, size_t errlen);
 

@@ -38,6 +38,7 @@ void relay_alloc_free(struct relay_alloc *a)
         io->close(io->ctx, ep->handle);
         relay_ports_put(ep->pool->ports, addr_port(&ep->addr));
     }
+    relay_limits_release(a->limits);
     free(a->perms);
     free(a->chans);
     free(a);

@@ -376,6 +376,12 @@ static int relay_ip_verdict(const struct relay_policy *p, const struct ip *ip, u
  * operator deny, relay IPs, defaults, and otherwise allowed. */
 bool relay_policy_allows(const struct relay_policy *p, const union addr *peer)
 {
+    return relay_policy_allows_with(p, NULL, peer);
+}
+
+bool relay_policy_allows_with(const struct relay_policy *p, const struct relay_policy *extra,
+                              const union addr *peer)
+{
     struct ip ip;
     uint16_t port = addr_port(peer);
 
@@ -383,9 +389,11 @@ bool relay_policy_allows(const struct relay_policy *p, const union addr *peer)
         return false;
     if (is_listener(p, &ip, port))
         return false;
-    if (spans_find(p->allow.v, p->allow.n, &ip) != NULL)
+    if (spans_find(p->allow.v, p->allow.n, &ip) != NULL ||
+        (extra && spans_find(extra->allow.v, extra->allow.n, &ip) != NULL))
         return true;
-    if (spans_find(p->deny.v, p->deny.n, &ip) != NULL)
+    if (spans_find(p->deny.v, p->deny.n, &ip) != NULL ||
+        (extra && spans_find(extra->deny.v, extra->deny.n, &ip) != NULL))
         return false;
     int relay = relay_ip_verdict(p, &ip, port);
     if (relay >= 0)

@@ -40,4 +40,12 @@ int relay_policy_add_relay_ip(struct relay_policy *p, const union addr *ip, uint
  * the policy must not change while workers read it. */
 bool relay_policy_allows(const struct relay_policy *p, const union addr *peer);
 
+/* The same with a second policy's operator ranges judged as p's own (extra's defaults,
+ * listeners and relay IPs are not looked at): a realm's allowed and denied ranges on top of
+ * the server's.  An allowed range of either wins over a denied one of either, as the
+ * operator's word wins over the defaults; p's listeners are never allowed.  extra may be
+ * NULL. */
+bool relay_policy_allows_with(const struct relay_policy *p, const struct relay_policy *extra,
+                              const union addr *peer);
+
 #endif

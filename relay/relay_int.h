@@ -95,6 +95,8 @@ struct relay_alloc {
     uint64_t to_peer_packets, to_peer_bytes;
     uint64_t to_client_packets, to_client_bytes;
     struct relay_bucket bw_to_peer, bw_to_client; /* --max-bps */
+    uint32_t max_bps;             /* its --max-bps, or its realm's */
+    struct relay_limits *limits;  /* a reference, or NULL */
     char user[];                  /* the user who created it: later requests must match */
 };
 
@@ -145,9 +147,14 @@ uint64_t relay_random(struct relay *r);
 bool relay_client_equal(const struct relay_client *a, const struct relay_client *b);
 void relay_insert(struct relay *r, struct relay_alloc *a);
 void relay_delete(struct relay *r, struct relay_alloc *a, enum relay_end why);
-void relay_announce(struct relay *r, const struct relay_alloc *a, enum relay_end why);
+void relay_announce(struct relay *r, const struct relay_alloc *a, enum relay_end why,
+                    bool refreshed);
 void relay_tomb_add(struct relay *r, const struct relay_client *c, const uint8_t *tid);
 bool relay_tomb_find(struct relay *r, const struct relay_client *c, const uint8_t *tid);
+
+/* limits.c: the shared peer policy with the allocation's realm's ranges. */
+bool relay_peer_allowed(const struct relay *r, const struct relay_alloc *a,
+                        const union addr *peer);
 
 /* alloc.c: permissions, channels, endpoints and the allocation's timer. */
 struct relay_alloc *relay_alloc_new(struct relay *r, const struct relay_client *c,
@@ -177,7 +184,10 @@ void relay_tcp_sweep(struct relay *r, struct relay_alloc *a, uint32_t now);
 
 /* handlers.c */
 int relay_handle_allocate(struct relay *r, const struct relay_client *c,
-                          const struct stun_msg *m, const char *user, struct stun_builder *b);
+                          const struct stun_msg *m, const char *user,
+                          struct relay_limits *limits, struct stun_builder *b);
+void relay_put_quotas(struct relay *r, const struct relay_client *c, const char *user,
+                      const struct relay_limits *limits);
 
 int relay_handle_refresh(struct relay *r, struct relay_alloc *a, const struct stun_msg *m,
                          struct stun_builder *b);

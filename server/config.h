@@ -68,6 +68,14 @@ struct config {
     int user_quota;              /* --user-quota N allocations per user, 0 = no limit */
     int total_quota;             /* --total-quota N allocations in all, 0 = no limit */
 
+    /* Redis: users shared by several nodes, allocation status (auth/redis.h, server/rstore.h) */
+    char *redis_userdb;          /* --redis-userdb / -N: a coturn connection string, or NULL */
+    char *redis_statsdb;         /* --redis-statsdb / -O: the same, for allocation status */
+    int redis_cache_ttl;         /* --redis-cache-ttl seconds a user found is trusted, 30 */
+    int redis_negative_ttl;      /* --redis-negative-ttl seconds for an unknown user, 5 */
+    int redis_stale;             /* --redis-stale seconds past the TTL while Redis is down */
+    int redis_timeout;           /* --redis-timeout milliseconds for every command, 1000 */
+
     /* allocations (relay/) */
     int max_allocate_lifetime;   /* --max-allocate-lifetime SECONDS, 3600 */
     uint16_t min_port;           /* --min-port, 49152 */

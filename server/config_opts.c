@@ -16,6 +16,7 @@ static const char *const group_titles[CONFIG_NGROUPS] = {
     [CONFIG_GROUP_RELAY] = "Relay addresses",
     [CONFIG_GROUP_STUN] = "STUN",
     [CONFIG_GROUP_AUTH] = "Authentication",
+    [CONFIG_GROUP_REDIS] = "Redis (users, secrets and quotas shared by several servers)",
     [CONFIG_GROUP_ALLOC] = "Allocations",
     [CONFIG_GROUP_LIMITS] = "Limits",
     [CONFIG_GROUP_PROCESS] = "Process",

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "auth/redisconf.h"
 #include "relay/policy.h"
 #include "server/log.h"
 
@@ -17,6 +18,7 @@ static int check_user(const char *value, const struct config_src *src);
 static int check_allowed_peer(const char *value, const struct config_src *src);
 static int check_denied_peer(const char *value, const struct config_src *src);
 static int check_facility(const char *value, const struct config_src *src);
+static int check_redis(const char *value, const struct config_src *src);
 
 /* Ordered as --help and etc/turnserver.conf show them.  Letters and long names follow coturn
  * wherever turnpike has the same option, so that a coturn config file mostly just works. */
@@ -118,6 +120,34 @@ const struct config_opt config_opts[] = {
     {.name = "total-quota", .kind = CONFIG_INT, .group = CONFIG_GROUP_AUTH, FIELD(total_quota),
      RANGE(0, 10000000), .arg = "N", .def = "0",
      .help = "Most allocations the server holds at once; 0 for no limit."},
+
+    /* Redis */
+    {.name = "redis-userdb", .letter = 'N', .kind = CONFIG_STRING, .group = CONFIG_GROUP_REDIS,
+     FIELD(redis_userdb), .arg = "\"host=H port=P dbname=N password=S\"", .check = check_redis,
+     .help = "Also look users up in Redis, in coturn's key schema (as coturn's turnadmin writes "
+             "them): coturn's connection string, with connect_timeout=SECONDS and "
+             "unix_socket=PATH. With --use-auth-secret and no --static-auth-secret, the REST "
+             "secrets are the realm's set there."},
+    {.name = "redis-statsdb", .letter = 'O', .kind = CONFIG_STRING, .group = CONFIG_GROUP_REDIS,
+     FIELD(redis_statsdb), .arg = "\"host=H port=P dbname=N password=S\"",
+     .check = check_redis,
+     .help = "Publish allocation status and traffic to Redis (coturn's keys and channels), and "
+             "count --user-quota across every server using the same database."},
+    {.name = "redis-cache-ttl", .kind = CONFIG_INT, .group = CONFIG_GROUP_REDIS,
+     FIELD(redis_cache_ttl), RANGE(1, 3600), .arg = "SECONDS", .def = "30",
+     .help = "How long a user, the realm's secrets and options found in Redis are trusted "
+             "before they are asked again (each worker thread keeps its own cache)."},
+    {.name = "redis-negative-ttl", .kind = CONFIG_INT, .group = CONFIG_GROUP_REDIS,
+     FIELD(redis_negative_ttl), RANGE(1, 3600), .arg = "SECONDS", .def = "5",
+     .help = "How long a user not found in Redis stays unknown before it is asked again."},
+    {.name = "redis-stale", .kind = CONFIG_INT, .group = CONFIG_GROUP_REDIS,
+     FIELD(redis_stale), RANGE(0, 604800), .arg = "SECONDS", .def = "3600",
+     .help = "While Redis cannot be reached, users found before keep authenticating this long "
+             "past their TTL; users not cached get 500 (Server Error)."},
+    {.name = "redis-timeout", .kind = CONFIG_INT, .group = CONFIG_GROUP_REDIS,
+     FIELD(redis_timeout), RANGE(10, 60000), .arg = "MILLISECONDS", .def = "1000",
+     .help = "Longest wait for any Redis answer; past it the connection is taken as down "
+             "(and made again with backoff), and the requests waiting get 500."},
 
     /* allocations */
     {.name = "max-allocate-lifetime", .kind = CONFIG_INT, .group = CONFIG_GROUP_ALLOC,
@@ -290,8 +320,13 @@ static int check_user(const char *value, const struct config_src *src)
         return config_fail(src, "user '%.*s': empty password", name_len, value);
     if (strncmp(pass, "0x", 2) != 0)
         return 0;
-    /* A key, as turnadmin -k prints it: MD5 (16 bytes) or SHA-256 (32 bytes) in hex. */
+    /* A key, as turnadmin -k prints it: MD5 (16 bytes) or SHA-256 (32 bytes) in hex; or both,
+     * 0xMD5:0xSHA256, as turnadmin -a writes them. */
     key = pass + 2;
+    if (strlen(key) == 32 + 3 + 64 && strncmp(key + 32, ":0x", 3) == 0 &&
+        strspn(key, "0123456789abcdefABCDEF") == 32 &&
+        strspn(key + 35, "0123456789abcdefABCDEF") == 64)
+        return 0;
     if ((strlen(key) != 32 && strlen(key) != 64) ||
         strspn(key, "0123456789abcdefABCDEF") != strlen(key))
         return config_fail(src,
@@ -328,6 +363,18 @@ static int check_denied_peer(const char *value, const struct config_src *src)
 }
 
 /* A syslog facility of log.c's list. */
+/* A coturn connection string, parsed as the server will parse it. */
+static int check_redis(const char *value, const struct config_src *src)
+{
+    struct auth_redisconf c;
+    char why[512];
+
+    if (auth_redisconf_parse(&c, value, why, sizeof why) < 0)
+        return config_fail(src, "%s", why);
+    explicit_bzero(&c, sizeof c);
+    return 0;
+}
+
 static int check_facility(const char *value, const struct config_src *src)
 {
     if (log_facility(value) < 0)

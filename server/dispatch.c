@@ -84,7 +84,7 @@ static void mark_unsupported(struct stun_msg *m)
         m->unknown[m->nunknown++] = STUN_ATTR_CHANGE_REQUEST;
 }
 
-static void handle_request(struct worker *w, const struct relay_client *c, struct stun_msg *m)
+static int handle_request(struct worker *w, const struct relay_client *c, struct stun_msg *m)
 {
     mark_unsupported(m);
     switch (m->method) {
@@ -93,7 +93,7 @@ static void handle_request(struct worker *w, const struct relay_client *c, struc
             dispatch_error(w, c, m, 420, NULL, DISPATCH_REPLY_MAX);
         else
             reply_binding(w, c, m);
-        return;
+        return 0;
     case STUN_METHOD_ALLOCATE:
     case STUN_METHOD_REFRESH:
     case STUN_METHOD_CREATE_PERMISSION:
@@ -101,12 +101,11 @@ static void handle_request(struct worker *w, const struct relay_client *c, struc
     case STUN_METHOD_CONNECT:
     case STUN_METHOD_CONNECTION_BIND:
         /* Authentication comes first, then unknown attributes (RFC 8489 §6.3.1). */
-        turn_request(w, c, m);
-        return;
+        return turn_request(w, c, m) == TURN_PARKED ? DISPATCH_PARKED : 0;
     default:
         /* RFC 8489 §6.3.1: a method the server does not support gets 400. */
         dispatch_error(w, c, m, 400, "Unsupported method", DISPATCH_REPLY_MAX);
-        return;
+        return 0;
     }
 }
 
@@ -127,8 +126,8 @@ static void handle_indication(struct worker *w, const struct relay_client *c,
     }
 }
 
-static void handle_stun(struct worker *w, const struct relay_client *c, const uint8_t *buf,
-                        size_t len)
+static int handle_stun(struct worker *w, const struct relay_client *c, const uint8_t *buf,
+                       size_t len)
 {
     unsigned flags = w->cfg->no_stun_3489 ? 0 : STUN_DECODE_ALLOW_3489;
     struct stun_msg m;
@@ -136,12 +135,12 @@ static void handle_stun(struct worker *w, const struct relay_client *c, const ui
 
     if (stun_status_is_garbage(rc)) {
         STATS_INC(w->stats.drop[rc == STUN_E_COOKIE ? DROP_RFC3489 : DROP_NOT_STUN]);
-        return;
+        return 0;
     }
     if (rc != STUN_OK) {
         if (m.cls != STUN_CLASS_REQUEST) {
             STATS_INC(w->stats.drop[DROP_MALFORMED]);
-            return;
+            return 0;
         }
         if (log_enabled(LOG_LVL_DEBUG)) {
             char a[ADDR_STRLEN];
@@ -151,32 +150,32 @@ static void handle_stun(struct worker *w, const struct relay_client *c, const ui
         }
         dispatch_error(w, c, &m, 400, NULL,
                        c->transport == RELAY_UDP ? len : DISPATCH_REPLY_MAX);
-        return;
+        return 0;
     }
     if (!m.has_cookie && (m.method != STUN_METHOD_BINDING || m.cls != STUN_CLASS_REQUEST)) {
         STATS_INC(w->stats.drop[DROP_RFC3489]);
-        return;
+        return 0;
     }
     if (m.cls == STUN_CLASS_REQUEST)
-        handle_request(w, c, &m);
-    else if (m.cls == STUN_CLASS_INDICATION)
+        return handle_request(w, c, &m);
+    if (m.cls == STUN_CLASS_INDICATION)
         handle_indication(w, c, &m);
     else
         STATS_INC(w->stats.drop[DROP_UNEXPECTED]);
+    return 0;
 }
 
-void dispatch_packet(struct worker *w, const struct relay_client *c, const uint8_t *buf,
-                     size_t len)
+int dispatch_packet(struct worker *w, const struct relay_client *c, const uint8_t *buf,
+                    size_t len)
 {
     switch (frame_demux(buf[0])) {
     case FRAME_STUN:
-        handle_stun(w, c, buf, len);
-        return;
+        return handle_stun(w, c, buf, len);
     case FRAME_CHANDATA:
         relay_channel_data(w->relay, c, buf, len, worker_now(w));
-        return;
+        return 0;
     default:
         STATS_INC(w->stats.drop[DROP_NOT_STUN]);
-        return;
+        return 0;
     }
 }

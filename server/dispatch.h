@@ -17,9 +17,13 @@ struct worker;
 
 /* Handles one packet (a datagram, or one frame of a stream) from a client on worker w:
  * STUN requests are checked and answered, indications taken, ChannelData relayed; anything
- * else is dropped and counted.  buf is only borrowed for the call. */
-void dispatch_packet(struct worker *w, const struct relay_client *c, const uint8_t *buf,
-                     size_t len);
+ * else is dropped and counted.  buf is only borrowed for the call.  Returns 0, or
+ * DISPATCH_PARKED when a request waits for Redis (server/pending.h): a datagram's bytes were
+ * copied; a stream must stop reading, leaving the frame first in its input, until resumed. */
+int dispatch_packet(struct worker *w, const struct relay_client *c, const uint8_t *buf,
+                    size_t len);
+
+#define DISPATCH_PARKED 1
 
 /* Sends buf[0..len) to client c on the transport it came from.  0 or -1. */
 int dispatch_send(struct worker *w, const struct relay_client *c, const void *buf, size_t len);

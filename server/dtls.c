@@ -15,6 +15,7 @@
 #include "server/dispatch.h"
 #include "server/log.h"
 #include "server/net.h"
+#include "server/rstore.h"
 #include "server/tls.h"
 #include "server/udp.h"
 #include "server/worker.h"
@@ -342,6 +343,7 @@ static void session_close(struct dtls_session *s, bool notify)
 
     s->closing = true;
     relay_client_gone(d->w->relay, &ref);
+    rstore_forget(d->w, s);
     if (notify && !s->handshaking)
         SSL_shutdown(s->ssl);
     unlink_session(d, s);

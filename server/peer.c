@@ -11,6 +11,7 @@
 #include "server/dtls.h"
 #include "server/log.h"
 #include "server/net.h"
+#include "server/rstore.h"
 #include "server/tcp.h"
 #include "server/tcppeer.h"
 #include "server/udp.h"
@@ -217,13 +218,16 @@ static const char *const end_names[] = {
 };
 
 /* One line when an allocation starts and one when it ends (DESIGN §5): who, from where, which
- * relayed addresses, and at the end how long and how much, in key=value form for log tools. */
+ * relayed addresses, and at the end how long and how much, in key=value form for log tools.
+ * Every event, refreshes too, also goes to the Redis statsdb when there is one. */
 static void log_allocation(void *ctx, const struct relay_alloc_info *i)
 {
     struct worker *w = ctx;
+    const char *realm = i->limits ? i->limits->realm : w->cfg->realm;
     char client[ADDR_STRLEN], relayed[2 * ADDR_STRLEN + 2] = "";
 
-    if (!log_enabled(LOG_LVL_INFO))
+    rstore_allocation(w, i);
+    if (!log_enabled(LOG_LVL_INFO) || i->refreshed)
         return;
     for (size_t k = 0; k < i->nrelayed; k++) {
         char a[ADDR_STRLEN];
@@ -233,14 +237,14 @@ static void log_allocation(void *ctx, const struct relay_alloc_info *i)
     addr_format(&i->client->remote, client, sizeof(client));
     if (i->end == RELAY_END_NONE) {
         log_info("allocation start user=%s realm=%s client=%s/%s relay=%s%s lifetime=%u",
-                 i->user, w->cfg->realm, transport_names[i->client->transport], client, relayed,
+                 i->user, realm, transport_names[i->client->transport], client, relayed,
                  i->tcp ? "/tcp" : "", i->lifetime);
         return;
     }
     log_info("allocation end user=%s realm=%s client=%s/%s relay=%s%s reason=%s duration=%u "
              "to_peer_packets=%llu to_peer_bytes=%llu to_client_packets=%llu "
              "to_client_bytes=%llu",
-             i->user, w->cfg->realm, transport_names[i->client->transport], client, relayed,
+             i->user, realm, transport_names[i->client->transport], client, relayed,
              i->tcp ? "/tcp" : "", end_names[i->end], i->duration,
              (unsigned long long)i->to_peer_packets, (unsigned long long)i->to_peer_bytes,
              (unsigned long long)i->to_client_packets, (unsigned long long)i->to_client_bytes);

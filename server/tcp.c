@@ -18,6 +18,7 @@
 #include "server/dispatch.h"
 #include "server/log.h"
 #include "server/net.h"
+#include "server/rstore.h"
 #include "server/tls.h"
 #include "server/worker.h"
 
@@ -51,12 +52,14 @@ struct tcp_conn {
     bool paused;  /* reading stopped until the client reads its answers */
     bool closing; /* the client closed its side: close once the output is written */
     bool in_read; /* read_frames() is running: a change of fate waits for it to finish */
+    bool parked;  /* its first frame waits for Redis: not read until tcp_conn_resume() */
     enum tcp_fate fate;
     tcp_handoff_fn *handoff;
     void *handoff_arg;
 };
 
 static bool read_loop(struct tcp_conn *c);
+static bool read_frames(struct tcp_conn *c);
 
 static void close_with(struct tcp_conn *c, enum stats_conn why)
 {
@@ -74,6 +77,7 @@ void tcp_conn_close(struct tcp_conn *c)
     ref = (struct relay_client){
         .transport = c->transport, .remote = c->remote, .local = c->local, .handle = c};
     relay_client_gone(c->w->relay, &ref);
+    rstore_forget(c->w, c);
     tls_handshake_abort(c->handshake);
     LIST_REMOVE(c, link);
     c->w->nconns--;
@@ -121,10 +125,20 @@ static void pause_reading(struct tcp_conn *c)
     bufferevent_setwatermark(c->bev, EV_WRITE, c->w->cfg->tcp_max_buffer / 2, 0);
 }
 
+void tcp_conn_resume(struct tcp_conn *c)
+{
+    c->parked = false;
+    if (c->paused)
+        return; /* on_write resumes it once the client has read its answers */
+    bufferevent_enable(c->bev, EV_READ);
+    read_frames(c);
+}
+
 struct bufferevent *tcp_conn_release(struct tcp_conn *c)
 {
     struct bufferevent *bev = c->bev;
 
+    rstore_forget(c->w, c);
     LIST_REMOVE(c, link);
     c->w->nconns--;
     bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
@@ -228,9 +242,15 @@ static bool read_loop(struct tcp_conn *c)
             return false;
         }
         p = evbuffer_pullup(in, flen);
+        if (dispatch_packet(c->w, &ref, p, (size_t)flen) == DISPATCH_PARKED) {
+            /* The request waits for Redis: it stays first in the input, read again (and
+             * counted then) when tcp_conn_resume() comes; nothing after it is read before. */
+            c->parked = true;
+            bufferevent_disable(c->bev, EV_READ);
+            return true;
+        }
         STATS_INC(c->w->stats.rx_packets);
         STATS_ADD(c->w->stats.rx_bytes, (unsigned)flen);
-        dispatch_packet(c->w, &ref, p, (size_t)flen);
         evbuffer_drain(in, (size_t)flen);
         if (c->fate != TCP_LIVE)
             return follow_fate(c);
@@ -255,6 +275,8 @@ static void on_write(struct bufferevent *bev, void *arg)
     if (c->paused) {
         c->paused = false;
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        if (c->parked)
+            return; /* reading resumes with tcp_conn_resume() */
         bufferevent_enable(bev, EV_READ);
         read_frames(c);
     }

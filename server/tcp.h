@@ -73,4 +73,9 @@ struct tcp_conn *tcp_conn_adopt(struct worker *w, const struct tcp_handover *h,
 /* Closes the connection at once and frees it (unlinking it from its worker). */
 void tcp_conn_close(struct tcp_conn *c);
 
+/* A request of the connection's waited for Redis (dispatch_packet returned DISPATCH_PARKED,
+ * and the connection stopped reading with the request first in its input): reading resumes
+ * with that request.  The connection may be closed by the time this returns. */
+void tcp_conn_resume(struct tcp_conn *c);
+
 #endif

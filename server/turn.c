@@ -8,6 +8,7 @@
 #include "server/dispatch.h"
 #include "server/log.h"
 #include "server/ratelimit.h"
+#include "server/rstore.h"
 #include "server/tcppeer.h"
 #include "server/worker.h"
 
@@ -22,10 +23,35 @@ static void count_failure(struct worker *w, const struct stun_msg *m, int code)
     STATS_INC(w->stats.auth[why]);
 }
 
-/* Authenticates m.  Returns 0 with r filled, or -1 after answering the error (401 and 438
- * carry a fresh challenge; none of these answers is signed, as no key is agreed). */
+/* The keys r->user may have in realm: the embedded store's (users, userdb file, static REST
+ * secrets; its realm is --realm) and, when none of them verifies m, the Redis user
+ * database's.  Their number, or RSTORE_PARKED, or RSTORE_FAILED. */
+static int find_keys(struct worker *w, const struct relay_client *c, const struct stun_msg *m,
+                     const char *realm, uint32_t wall, struct auth_req *r,
+                     struct auth_key *keys)
+{
+    const struct auth *a = w->shared->auth;
+    int n = 0, k;
+
+    if (strcmp(realm, a->realm) == 0) {
+        n = auth_store_lookup(a->store, (const uint8_t *)r->user, r->user_len, wall, keys,
+                              AUTH_MAX_KEYS);
+        if (n < 0)
+            n = 0;
+    }
+    if (w->rstore == NULL || auth_check(m, keys, (size_t)n, r))
+        return n;
+    k = rstore_keys(w, c, m, realm, r->user, r->user_len, wall, keys + n,
+                    AUTH_MAX_KEYS - (size_t)n);
+    return k < 0 ? k : n + k;
+}
+
+/* Authenticates m in realm.  Returns 0 with r filled, TURN_PARKED, or -1 after answering the
+ * error (401 and 438 carry a fresh challenge; none of these answers is signed, as no key is
+ * agreed; 500 when the user is in no cache and Redis cannot be asked). */
 static int authenticate(struct worker *w, const struct relay_client *c,
-                        const struct stun_msg *m, uint32_t wall, struct auth_req *r)
+                        const struct stun_msg *m, const char *realm, uint32_t wall,
+                        struct auth_req *r)
 {
     const struct auth *a = w->shared->auth;
     struct auth_key keys[AUTH_MAX_KEYS];
@@ -33,10 +59,16 @@ static int authenticate(struct worker *w, const struct relay_client *c,
     struct stun_builder b;
     int n;
 
-    if (auth_begin(a, m, &c->remote, wall, r) == 0) {
-        n = auth_store_lookup(a->store, (const uint8_t *)r->user, r->user_len, wall, keys,
-                              AUTH_MAX_KEYS);
-        if (auth_finish(a, m, keys, n < 0 ? 0 : (size_t)n, r) == 0)
+    if (auth_begin(a, realm, m, &c->remote, wall, r) == 0) {
+        n = find_keys(w, c, m, realm, wall, r, keys);
+        if (n == RSTORE_PARKED)
+            return TURN_PARKED;
+        if (n == RSTORE_FAILED) {
+            dispatch_error(w, c, m, 500, "The user database cannot be reached",
+                           DISPATCH_REPLY_MAX);
+            return -1;
+        }
+        if (auth_finish(a, m, keys, (size_t)n, r) == 0)
             return 0;
     }
     /* A client that keeps failing (or a flood of strangers from one address) gets at most
@@ -55,36 +87,70 @@ static int authenticate(struct worker *w, const struct relay_client *c,
     stun_build_response(&b, out, sizeof(out), m, STUN_CLASS_ERROR);
     stun_build_error(&b, r->code, r->reason);
     if (r->challenge)
-        auth_challenge(a, &b, &c->remote, wall);
+        auth_challenge(a, realm, &b, &c->remote, wall);
     dispatch_finish(w, c, m, &b, DISPATCH_REPLY_MAX, r->code);
     return -1;
 }
 
-void turn_request(struct worker *w, const struct relay_client *c, struct stun_msg *m)
+/* Asks relay/ (an Allocate first gets its realm's limits and, across nodes, its quota slot).
+ * Returns the answer's code as relay_request does, or TURN_PARKED. */
+static int relay_turn(struct worker *w, const struct relay_client *c, const struct stun_msg *m,
+                      const char *realm, const struct auth_req *r, struct stun_builder *b,
+                      uint8_t *out, size_t cap)
+{
+    struct relay_sig sig = {.key_len = (uint8_t)r->key_len, .sha256 = r->sha256_mi};
+    const struct relay_sig *sigp = w->shared->auth ? &sig : NULL;
+    struct relay_limits *limits = NULL;
+    bool granted = false;
+    int code;
+
+    memcpy(sig.key, r->key, sizeof(sig.key));
+    if (m->method == STUN_METHOD_ALLOCATE) {
+        code = rstore_allocate(w, c, m, realm, r->user, &limits, &granted);
+        if (code == RSTORE_PARKED || code == RSTORE_FAILED)
+            return code == RSTORE_PARKED ? TURN_PARKED : 500;
+        if (code == 486) {
+            stun_build_response(b, out, cap, m, STUN_CLASS_ERROR);
+            stun_build_error(b, 486, "Allocation quota reached");
+            return 486;
+        }
+    }
+    code = relay_request(w->relay, c, m, r->user, limits, sigp, worker_now(w), b, out, cap);
+    if (granted && code != 0 && relay_find(w->relay, c) == NULL)
+        rstore_release(w, c, realm, r->user);
+    if (code == RELAY_HANDOFF)
+        tcppeer_handoff(w, c, m, r->user, sigp);
+    return code;
+}
+
+int turn_request(struct worker *w, const struct relay_client *c, struct stun_msg *m)
 {
     uint8_t out[DISPATCH_REPLY_MAX];
     struct stun_builder b;
     struct auth_req r = {0};
     uint32_t wall = (uint32_t)time(NULL);
+    char realm[RSTORE_REALM_MAX];
     int code;
 
-    if (w->shared->auth && authenticate(w, c, m, wall, &r) < 0)
-        return;
+    if (rstore_realm(w, c, m, realm) == RSTORE_PARKED)
+        return TURN_PARKED;
+    if (w->shared->auth && (code = authenticate(w, c, m, realm, wall, &r)) != 0)
+        return code == TURN_PARKED ? TURN_PARKED : 0;
     if (m->nunknown > 0) {
         stun_build_response(&b, out, sizeof(out), m, STUN_CLASS_ERROR);
         stun_build_error(&b, 420, NULL);
         stun_build_unknown(&b, m->unknown, m->nunknown);
         code = 420;
     } else {
-        struct relay_sig sig = {.key_len = (uint8_t)r.key_len, .sha256 = r.sha256_mi};
-        memcpy(sig.key, r.key, sizeof(sig.key));
-        code = relay_request(w->relay, c, m, r.user, w->shared->auth ? &sig : NULL,
-                             worker_now(w), &b, out, sizeof(out));
-        if (code == RELAY_ANSWERED)
-            return;
-        if (code == RELAY_HANDOFF) {
-            tcppeer_handoff(w, c, m, r.user, w->shared->auth ? &sig : NULL);
-            return;
+        code = relay_turn(w, c, m, realm, &r, &b, out, sizeof(out));
+        if (code == TURN_PARKED)
+            return TURN_PARKED;
+        if (code == RELAY_ANSWERED || code == RELAY_HANDOFF)
+            return 0;
+        if (code == 500) {
+            dispatch_error(w, c, m, 500, "The user database cannot be reached",
+                           DISPATCH_REPLY_MAX);
+            return 0;
         }
     }
     if (code == 441)
@@ -97,4 +163,5 @@ void turn_request(struct worker *w, const struct relay_client *c, struct stun_ms
     if (w->shared->auth)
         auth_sign(&r, &b);
     dispatch_finish(w, c, m, &b, DISPATCH_REPLY_MAX, code);
+    return 0;
 }

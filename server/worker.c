@@ -14,6 +14,7 @@
 #include "server/mailbox.h"
 #include "server/ratelimit.h"
 #include "server/peer.h"
+#include "server/rstore.h"
 #include "server/tcp.h"
 #include "server/tls.h"
 #include "server/udp.h"
@@ -134,7 +135,7 @@ int worker_new(struct worker **out, const struct worker_shared *sh, int id,
     if (w->tick == NULL || event_add(w->tick, &second) < 0)
         goto nomem;
     if (tls_worker_new(&w->tls_worker, w) < 0 ||
-        (sh->dtls && dtls_new(&w->dtls, w, sh->dtls) < 0))
+        (sh->dtls && dtls_new(&w->dtls, w, sh->dtls) < 0) || rstore_new(&w->rstore, w) < 0)
         goto nomem;
     if (open_listeners(w, listen, n, err, errlen) < 0)
         goto fail;
@@ -191,6 +192,10 @@ void worker_free(struct worker *w)
 
     if (w == NULL)
         return;
+    /* First the requests waiting for Redis (they refer to connections) and the Redis
+     * connections: the loop has stopped, nothing more would be sent. */
+    rstore_free(w->rstore);
+    w->rstore = NULL;
     while ((c = LIST_FIRST(&w->conns)) != NULL)
         tcp_conn_close(c);
     dtls_free(w->dtls);

@@ -23,6 +23,8 @@ struct tcp_conn;
 struct tls;
 struct tls_worker;
 struct dtls;
+struct rstore;
+struct rstore_shared;
 
 #define WORKER_MAX_LISTEN (2 * CONFIG_MAX_ADDRS)
 
@@ -37,6 +39,7 @@ struct worker_shared {
     unsigned nworkers;
     const struct tls *tls;             /* NULL: no TLS listeners */
     const struct tls *dtls;            /* NULL: no DTLS sockets */
+    struct rstore_shared *rstore;      /* NULL: no --redis-userdb or --redis-statsdb */
 };
 
 /* Everything a worker owns.  Only the worker's own thread touches it while it runs, except
@@ -67,6 +70,7 @@ struct worker {
     struct relay *relay;                      /* this worker's allocations */
     struct mailbox *mailbox;                  /* work posted by other threads */
     struct ratelimit *unauthorized;           /* --unauthorized-ratelimit, or NULL */
+    struct rstore *rstore;                    /* this worker's Redis connections, or NULL */
     struct relay_io io;                       /* relay/'s view of our sockets */
 
     struct stats stats;

@@ -187,7 +187,7 @@ static int authenticate(const struct fixture *f, const struct stun_msg *m, struc
 {
     struct auth_key keys[AUTH_MAX_KEYS];
 
-    if (auth_begin(&f->a, m, &f->client, NOW, r) != 0)
+    if (auth_begin(&f->a, NULL, m, &f->client, NOW, r) != 0)
         return r->code;
     int n = auth_store_lookup(f->a.store, (const uint8_t *)r->user, r->user_len, NOW, keys,
                               AUTH_MAX_KEYS);
@@ -373,7 +373,7 @@ static bool challenge(const struct fixture *f, const struct stun_msg *req, int c
 
     stun_build_response(&b, buf, cap, req, STUN_CLASS_ERROR);
     stun_build_error(&b, code, NULL);
-    auth_challenge(&f->a, &b, &f->client, NOW);
+    auth_challenge(&f->a, NULL, &b, &f->client, NOW);
     return CHECK_INT(stun_build_end(&b, &len), STUN_OK) &&
            CHECK_INT(stun_msg_decode(m, buf, len, 0), STUN_OK);
 }
@@ -435,7 +435,7 @@ static void test_challenge_without_room(void)
     setup(&f, true);
     stun_build_start(&b, buf, sizeof buf, stun_type(STUN_METHOD_ALLOCATE, STUN_CLASS_ERROR), tid);
     stun_build_error(&b, 401, NULL);
-    auth_challenge(&f.a, &b, &f.client, NOW);
+    auth_challenge(&f.a, NULL, &b, &f.client, NOW);
     CHECK_INT(stun_build_end(&b, &len), STUN_E_NOSPACE);
     teardown(&f);
 }
@@ -577,14 +577,14 @@ static void test_unknown_userhash_in_begin(void)
 
     setup(&f, true);
     if (build(&f, &q, buf, sizeof buf, &m)) {
-        CHECK_INT(auth_begin(&f.a, &m, &f.client, NOW, &r), -1);
+        CHECK_INT(auth_begin(&f.a, NULL, &m, &f.client, NOW, &r), -1);
         CHECK_INT(r.code, 401);
         CHECK(r.challenge);
         CHECK_INT(r.user_len, 0);
     }
     q.hash = "alice";
     if (build(&f, &q, buf, sizeof buf, &m)) {
-        CHECK_INT(auth_begin(&f.a, &m, &f.client, NOW, &r), 0);
+        CHECK_INT(auth_begin(&f.a, NULL, &m, &f.client, NOW, &r), 0);
         CHECK_STR(r.user, "alice");
         CHECK_INT(r.user_len, 5);
     }
@@ -602,7 +602,7 @@ static void test_finish_after_failed_begin(void)
 
     setup(&f, true);
     if (build(&f, &q, buf, sizeof buf, &m)) {
-        CHECK_INT(auth_begin(&f.a, &m, &f.client, NOW, &r), -1);
+        CHECK_INT(auth_begin(&f.a, NULL, &m, &f.client, NOW, &r), -1);
         CHECK_INT(r.code, 438);
         /* Even with alice's keys at hand, a refused request stays refused. */
         CHECK_INT(auth_store_lookup(f.a.store, (const uint8_t *)"alice", 5, NOW, keys, 8), 1);

@@ -30,7 +30,7 @@ static void test_rfc5769_long_term_vector(void)
     CHECK_INT(auth_nonce_check(a.nonce_secret, (const uint8_t *)VEC_NONCE_5769,
                                strlen(VEC_NONCE_5769), NOW, LIFETIME, &client, NULL),
               AUTH_NONCE_INVALID);
-    CHECK_INT(auth_begin(&a, &m, &client, NOW, &r), -1);
+    CHECK_INT(auth_begin(&a, NULL, &m, &client, NOW, &r), -1);
     CHECK_INT(r.code, 438);
 
     memset(&r, 0, sizeof r);
@@ -76,7 +76,7 @@ static void test_rfc8489_b1_vector(void)
         goto out;
     CHECK_INT(auth_store_find_userhash(s, hash, name, sizeof name), strlen(VEC_USER));
     CHECK_STR(name, VEC_USER);
-    CHECK_INT(auth_begin(&a, &m, &client, NOW, &r), -1);
+    CHECK_INT(auth_begin(&a, NULL, &m, &client, NOW, &r), -1);
     CHECK_INT(r.code, 438); /* a cookie, but not our MAC */
 
     memset(&r, 0, sizeof r);

@@ -115,6 +115,31 @@ static void test_key_names(void)
     CHECK_INT(auth_schema_user(tiny, sizeof tiny, "r", "u", "key"), -1);
 }
 
+/* coturn's canonical ORIGIN, as its turnadmin -O files it (checked against coturn 4.6). */
+static void test_origins(void)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"HTTPS://Example.COM/abc", "https://example.com:443"},
+        {"https://a.org:8443", "https://a.org:8443"},
+        {"http://[::1]", "http://[::1]:80"},
+        {"http://[::1]:8080/a?b", "http://[::1]:8080"},
+        {"http://b.org:80/", "http://b.org:80"},
+        {"WS://X.org/p", "ws://x.org"},
+        {"Example.NET/x", "Example.NET/x"},
+        {"http://h.org?q#f", "http://h.org:80"},
+    };
+    char out[64], tiny[8];
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK_INT(auth_schema_origin_canonic(cases[i].in, out, sizeof out),
+                  (int)strlen(cases[i].want));
+        CHECK_STR(out, cases[i].want);
+    }
+    CHECK_INT(auth_schema_origin_canonic("https://example.com", tiny, sizeof tiny), -1);
+}
+
 static void test_md5_values(void)
 {
     uint8_t k[16], want[16];
@@ -210,6 +235,7 @@ int main(void)
     RUN(test_conf_fields);
     RUN(test_conf_errors);
     RUN(test_key_names);
+    RUN(test_origins);
     RUN(test_md5_values);
     RUN(test_sha256_values);
     RUN(test_counts);

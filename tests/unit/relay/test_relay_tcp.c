@@ -29,7 +29,8 @@ static int raw_request(struct fx *f, struct fx_req *q, const struct relay_client
     stun_build_end(&q->b, &len);
     if (!CHECK(stun_msg_decode(&q->m, q->buf, len, 0) == STUN_OK))
         return -100;
-    return relay_request(f->r, c, &q->m, user, NULL, f->now, &q->rb, q->out, sizeof(q->out));
+    return relay_request(f->r, c, &q->m, user, NULL, NULL, f->now, &q->rb, q->out,
+                         sizeof(q->out));
 }
 
 static int connect_to(struct fx *f, const struct relay_client *c, const char *peer,

@@ -158,6 +158,10 @@ static char *dump(const struct config *c)
         fprintf(m, "%s%s", i ? "," : "", addr_format(&c->alternates[i], pub, sizeof pub));
     fprintf(m, "\nproc_user=%s\nproc_group=%s\nrfc5780=%d\n", str(c->proc_user),
             str(c->proc_group), c->rfc5780);
+    fprintf(m, "redis_userdb=%s\nredis_statsdb=%s\nredis_cache_ttl=%d\n", str(c->redis_userdb),
+            str(c->redis_statsdb), c->redis_cache_ttl);
+    fprintf(m, "redis_negative_ttl=%d\nredis_stale=%d\nredis_timeout=%d\n",
+            c->redis_negative_ttl, c->redis_stale, c->redis_timeout);
     fclose(m);
     return buf;
 }
