@@ -118,13 +118,18 @@ static int spawn(struct redis_srv *r)
 
 int redis_start(struct redis_srv *r)
 {
+    return redis_start_on(r, proc_free_port());
+}
+
+int redis_start_on(struct redis_srv *r, uint16_t port)
+{
     char tmpl[] = "/tmp/turnpike-redis-XXXXXX";
 
     memset(r, 0, sizeof *r);
     if (mkdtemp(tmpl) == NULL)
         return -1;
     snprintf(r->dir, sizeof r->dir, "%s", tmpl);
-    r->port = proc_free_port();
+    r->port = port;
     snprintf(r->conn, sizeof r->conn, "host=127.0.0.1 port=%u dbname=0", r->port);
     return spawn(r);
 }

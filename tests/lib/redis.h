@@ -19,6 +19,9 @@ struct redis_srv {
  * why (redis-server missing: the Makefile's test packages install it). */
 int redis_start(struct redis_srv *r);
 
+/* The same on a port chosen by the caller (a server was told of it before). */
+int redis_start_on(struct redis_srv *r, uint16_t port);
+
 /* SIGKILL, as a crash: the server is gone at once. */
 void redis_kill(struct redis_srv *r);
 
