@@ -34,6 +34,8 @@ static const struct load_case load_cases[] = {
      * password, and only a value starting with 0x is a key. */
     {"user=a:b:c\nuser=\"d:e # f\"\nuser=g:0X12\n", {NULL}, "users=a:b:c,d:e # f,g:0X12"},
     {"user=a:0x" MD5_KEY "\n", {"-u", "b:0x" SHA_KEY}, "users=a:0x" MD5_KEY ",b:0x" SHA_KEY},
+    /* Both keys of one password, as turnadmin -a writes a userdb file. */
+    {NULL, {"-u", "c:0x" MD5_KEY ":0x" SHA_KEY}, "users=c:0x" MD5_KEY ":0x" SHA_KEY},
     /* Lists: the file's values, then the command line's, in the order given. */
     {"user=a:1\nuser=b:2\n",
      {"-u", "c:3", "--user", "d:4", "--user=e:5"},
@@ -88,6 +90,9 @@ static const struct err_case auth_err_cases[] = {
      "-u: user 'bob': the key after 0x must be 32 (MD5) or 64 (SHA-256) hex digits"},
     {NULL,
      {"-u", "bob:0x0123456789abcdef0123456789abcdeg"},
+     "-u: user 'bob': the key after 0x must be 32 (MD5) or 64 (SHA-256) hex digits"},
+    {NULL,
+     {"-u", "bob:0x" MD5_KEY ":0x" MD5_KEY},
      "-u: user 'bob': the key after 0x must be 32 (MD5) or 64 (SHA-256) hex digits"},
     {NULL,
      {"-u", "bob:0x" SHA_KEY "f"},
