@@ -310,6 +310,25 @@ static int config_check_ports(const struct config *cfg, int argc, char **argv,
     return 0;
 }
 
+/* --rfc5780 needs a second plain port: --alt-listening-port, else the listening port + 1, as
+ * coturn has it.  (Its two listening IPs are checked at start, by nat_check.) */
+static int config_rfc5780(struct config *cfg, int argc, char **argv,
+                          const struct config_src *src)
+{
+    char flag[48], alt[48];
+
+    if (!cfg->rfc5780 || cfg->alt_listen_port != 0)
+        return 0;
+    if (cfg->listen_port == 65535) {
+        config_key_written(config_opt_long("rfc5780", 7), argc, argv, flag, sizeof flag);
+        config_key_written(config_opt_long("alt-listening-port", 18), argc, argv, alt,
+                           sizeof alt);
+        return config_fail(src, "%s needs %s when the listening port is 65535", flag, alt);
+    }
+    cfg->alt_listen_port = (uint16_t)(cfg->listen_port + 1);
+    return 0;
+}
+
 /* What no single option can check, once the defaults, the file and the command line are in. */
 static int config_check(const struct config *cfg, int argc, char **argv,
                         const struct config_src *src)
@@ -362,7 +381,8 @@ int config_load(struct config *cfg, int argc, char **argv, FILE *out, char *err,
     if (!pre.nofile && config_load_file(cfg, pre.file ? pre.file : CONFIG_DEFAULT_FILE,
                                         pre.file ? "-c" : NULL, &src) < 0)
         goto fail;
-    if (config_apply_args(cfg, argc, argv, &src) < 0 || config_check(cfg, argc, argv, &src) < 0)
+    if (config_apply_args(cfg, argc, argv, &src) < 0 || config_rfc5780(cfg, argc, argv, &src) < 0 ||
+        config_check(cfg, argc, argv, &src) < 0)
         goto fail;
     return 0;
 

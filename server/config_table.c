@@ -78,7 +78,8 @@ const struct config_opt config_opts[] = {
      .help = "Ignore RFC 3489 Binding requests (those without the magic cookie)."},
     {.name = "rfc5780", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_STUN, FIELD(rfc5780),
      .help = "Answer RFC 5780 NAT behaviour discovery (OTHER-ADDRESS, RESPONSE-ORIGIN, "
-             "CHANGE-REQUEST, RESPONSE-PORT); needs two listening IP addresses. Off by "
+             "CHANGE-REQUEST, RESPONSE-PORT); needs two listening IP addresses of one family, "
+             "and uses --alt-listening-port (default: the listening port + 1). Off by "
              "default, as in coturn."},
 
     /* authentication */

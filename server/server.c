@@ -12,6 +12,7 @@
 
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/nat.h"
 #include "server/notify.h"
 #include "server/rstore.h"
 #include "server/shared.h"
@@ -210,6 +211,8 @@ int server_new(struct server **out, const struct config *cfg, char *err, size_t 
     if (s == NULL)
         goto nomem;
     s->cfg = cfg;
+    if (nat_check(cfg, err, errlen) < 0)
+        goto fail;
     resolve_listen(s);
     s->nworkers = thread_count(cfg);
     s->workers = calloc((size_t)s->nworkers, sizeof(*s->workers));

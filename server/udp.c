@@ -157,6 +157,14 @@ static int enqueue(struct udp_sock *s, const union addr *dst, const union addr *
     return 0;
 }
 
+struct udp_sock *udp_sock_find(struct worker *w, const union addr *local)
+{
+    for (size_t i = 0; i < w->nudp; i++)
+        if (!w->udp[i]->wildcard && addr_equal(&w->udp[i]->local, local))
+            return w->udp[i];
+    return NULL;
+}
+
 int udp_sock_send(struct udp_sock *s, const union addr *dst, const union addr *src,
                   const void *buf, size_t len)
 {

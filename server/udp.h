@@ -49,6 +49,9 @@ int udp_sock_open(struct udp_sock **out, struct worker *w, const union addr *a, 
                   size_t errlen);
 void udp_sock_close(struct udp_sock *s);
 
+/* This worker's socket bound to exactly local (IP and port), or NULL. */
+struct udp_sock *udp_sock_find(struct worker *w, const union addr *local);
+
 /* Queues a copy of buf[0..len) to dst, leaving from local address src; queued datagrams go out
  * in one sendmmsg at the end of the receive batch being processed, or at once when the queue is
  * full.  Returns 0, or -1 when the datagram could not be sent (counted as a send drop). */

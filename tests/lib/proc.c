@@ -39,6 +39,15 @@ static bool port_free_on(const char *ip, int type, uint16_t port)
     return ok;
 }
 
+/* Free for UDP and TCP on every address the server under test may bind. */
+static bool free_everywhere(uint16_t port)
+{
+    return port_free_on("127.0.0.1", SOCK_DGRAM, port) &&
+           port_free_on("127.0.0.1", SOCK_STREAM, port) && port_free_on("::1", SOCK_DGRAM, port) &&
+           port_free_on("::1", SOCK_STREAM, port) && port_free_on("0.0.0.0", SOCK_DGRAM, port) &&
+           port_free_on("0.0.0.0", SOCK_STREAM, port);
+}
+
 uint16_t proc_free_port(void)
 {
     for (int attempt = 0; attempt < 200; attempt++) {
@@ -55,9 +64,7 @@ uint16_t proc_free_port(void)
         }
         close(fd);
         port = addr_port(&a);
-        if (port_free_on("127.0.0.1", SOCK_DGRAM, port) &&
-            port_free_on("::1", SOCK_DGRAM, port) && port_free_on("::1", SOCK_STREAM, port) &&
-            port_free_on("0.0.0.0", SOCK_DGRAM, port) && port_free_on("0.0.0.0", SOCK_STREAM, port))
+        if (port < 65535 && free_everywhere(port) && free_everywhere((uint16_t)(port + 1)))
             return port;
     }
     return 0;

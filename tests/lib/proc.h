@@ -16,7 +16,8 @@ struct proc {
     char log[96];
 };
 
-/* A port free for UDP and TCP on 127.0.0.1 and ::1 at the time of the call. */
+/* A port free for UDP and TCP on 127.0.0.1 and ::1 at the time of the call, and the one after
+ * it too (the alternative port --rfc5780 takes by default). */
 uint16_t proc_free_port(void);
 
 /* Path of the binary under test: $TURNPIKE_SERVER, else build/turnserver. */

@@ -120,7 +120,8 @@ static const struct opt_case {
     {"allow-loopback-peers", {"--allow-loopback-peers"}, {NULL}, "allow_loopback_peers=1"},
     {"no-multicast-peers", {"--no-multicast-peers"}, {NULL}, "no_multicast_peers=1"},
     {"no-tcp-relay", {"--no-tcp-relay"}, {NULL}, "no_tcp_relay=1"},
-    {"rfc5780", {"--rfc5780"}, {NULL}, "rfc5780=1"},
+    /* The second plain port defaults to the listening port + 1 (as in coturn). */
+    {"rfc5780", {"--rfc5780"}, {NULL}, "rfc5780=1\nalt_listen_port=3479"},
     {"permission-lifetime=30",
      {"--permission-lifetime", "30"},
      {NULL},
