@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -354,6 +355,62 @@ static void origin_realm(void)
     CHECK_INT(try_allocate(&srv, "whirrun", "blade"), 401);
 }
 
+static int tcp_allocate(const struct proc *p, const char *user, const char *pass)
+{
+    struct turnc t;
+    int code;
+
+    if (turnc_open(&t, SOCK_STREAM, "127.0.0.1", p->port, user, pass) < 0)
+        return -1;
+    code = turnc_allocate(&t);
+    turnc_close(&t);
+    return code;
+}
+
+/* While Redis holds its answers (CLIENT PAUSE), requests wait: over TCP the connection stops
+ * reading and resumes with the request; a client that goes away meanwhile is forgotten; past
+ * --redis-timeout the lookup gives 500, the connection is made again, and lookups resume. */
+static void waiting_requests(void)
+{
+    const char *extra[] = {"--redis-timeout", "400", NULL};
+    long long t0, took;
+    struct proc p;
+    pid_t child;
+
+    CHECK_INT(ours("-a", "-u", "rudd", "-r", REALM, "-p", "threetrees", NULL), 0);
+    CHECK_INT(ours("-a", "-u", "dow", "-r", REALM, "-p", "black", NULL), 0);
+    CHECK_INT(ours("-a", "-u", "grim", "-r", REALM, "-p", "harding", NULL), 0);
+    if (!CHECK_INT(start_server(&p, extra), 0))
+        return;
+    /* A pause shorter than the timeout: the TCP request waits and is answered. */
+    redis_cmd(&rds, out, sizeof out, "CLIENT", "PAUSE", "250", NULL);
+    t0 = proc_now_ms();
+    CHECK_INT(tcp_allocate(&p, "rudd", "threetrees"), 0);
+    took = proc_now_ms() - t0;
+    CHECK(took >= 150 && took < 2000);
+    /* A TCP client killed while its request waits: forgotten, nothing else disturbed. */
+    redis_cmd(&rds, out, sizeof out, "CLIENT", "PAUSE", "300", NULL);
+    child = fork();
+    if (child == 0)
+        _exit(tcp_allocate(&p, "dow", "black") == 0 ? 0 : 1);
+    usleep(120000);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    usleep(400000);
+    CHECK_INT(tcp_allocate(&p, "dow", "black"), 0);
+    /* Longer than the timeout: 500 after it, the outage said, then all is well again. */
+    redis_cmd(&rds, out, sizeof out, "CLIENT", "PAUSE", "1500", NULL);
+    t0 = proc_now_ms();
+    CHECK_INT(try_allocate(&p, "grim", "harding"), 500);
+    took = proc_now_ms() - t0;
+    CHECK(took >= 350 && took < 1400);
+    printf("  a lookup Redis does not answer: 500 after %lld ms (--redis-timeout 400)\n", took);
+    CHECK(proc_log_contains(&p, "no answer within 400 ms", 2000));
+    CHECK_INT(allocate_until(&p, "grim", "harding", 0, 8000, NULL), 0);
+    CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
+    proc_cleanup(&p);
+}
+
 int main(void)
 {
     if (redis_start(&rds) < 0 || start_server(&srv, NULL) < 0) {
@@ -368,6 +425,7 @@ int main(void)
     RUN(malformed_values);
     RUN(realm_peer_ranges);
     RUN(origin_realm);
+    RUN(waiting_requests);
     CHECK_INT(proc_stop(&srv, SIGTERM, 5000, NULL), 0);
     proc_cleanup(&srv);
     redis_stop(&rds);

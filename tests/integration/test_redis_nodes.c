@@ -2,6 +2,7 @@
  * works on both, --user-quota 1 holds across both, and allocation status is in Redis (keys
  * with the lifetime as TTL, the channels coturn's subscribers listen to). */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,24 @@ static bool file_has(const char *file, const char *needle, int ms)
     return false;
 }
 
+/* Waits up to 2 s for a command to answer want: what a node sent on its own connection (a
+ * slot given back, a status deleted) may reach Redis a moment after the node answered its
+ * client, and the other node asks on another connection.  True when it did. */
+static bool redis_until(const char *want, const char *cmd, const char *key)
+{
+    long long end = proc_now_ms() + 2000;
+
+    do {
+        redis_cmd(&rds, out, sizeof out, cmd, key, NULL);
+        if (strcmp(out, want) == 0)
+            return true;
+        usleep(20000);
+    } while (proc_now_ms() < end);
+    return false;
+}
+
+#define SLOTS(user) "turn/realm/" REALM "/user/" user "/allocations"
+
 static void one_user_both_nodes(void)
 {
     struct turnc t;
@@ -85,10 +104,12 @@ static void one_user_both_nodes(void)
     CHECK_INT(turnc_allocate(&t), 0);
     CHECK_INT(turnc_refresh(&t, 0), 0);
     turnc_close(&t);
+    CHECK(redis_until("0", "ZCARD", SLOTS("gorst")));
     turnc_open(&t, SOCK_DGRAM, "127.0.0.1", b.port, "gorst", "hero");
     CHECK_INT(turnc_allocate(&t), 0);
     CHECK_INT(turnc_refresh(&t, 0), 0);
     turnc_close(&t);
+    CHECK(redis_until("0", "ZCARD", SLOTS("gorst")));
 }
 
 /* --user-quota 1 over both nodes: a second allocation on the other node is 486 until the
@@ -112,15 +133,16 @@ static void quota_across_nodes(void)
               NULL);
     CHECK_STR(out, "1");
     CHECK_INT(turnc_refresh(&on_a, 0), 0);
+    CHECK(redis_until("0", "ZCARD", SLOTS("gorst")));
     CHECK_INT(turnc_allocate(&on_b), 0);
     redis_cmd(&rds, out, sizeof out, "ZCARD", "turn/realm/" REALM "/user/gorst/allocations",
               NULL);
     CHECK_STR(out, "1");
     CHECK_INT(turnc_refresh(&on_b, 0), 0);
     CHECK_INT(turnc_refresh(&other, 0), 0);
-    redis_cmd(&rds, out, sizeof out, "ZCARD", "turn/realm/" REALM "/user/gorst/allocations",
-              NULL);
-    CHECK_STR(out, "0");
+    CHECK(redis_until("0", "ZCARD", SLOTS("gorst")));
+    CHECK(redis_until("0", "ZCARD", SLOTS("logen")));
+    CHECK(redis_until("", "KEYS", "turn/realm/" REALM "/user/*/allocation/*/status"));
     turnc_close(&on_a);
     turnc_close(&on_b);
     turnc_close(&other);
@@ -139,25 +161,26 @@ static void status_published(void)
     turnc_open(&t, SOCK_DGRAM, "127.0.0.1", b.port, "logen", "ninefingers");
     CHECK_INT(turnc_allocate(&t), 0);
     snprintf(pattern, sizeof pattern, "turn/realm/%s/user/logen/allocation/*/status", REALM);
-    redis_cmd(&rds, out, sizeof out, "KEYS", pattern, NULL);
+    for (long long end = proc_now_ms() + 2000; proc_now_ms() < end; usleep(20000)) {
+        redis_cmd(&rds, out, sizeof out, "KEYS", pattern, NULL);
+        if (out[0])
+            break;
+    }
     if (CHECK(strncmp(out, "turn/realm/", 11) == 0 && strchr(out, '\n') == NULL)) {
         snprintf(key, sizeof key, "%.200s", out);
-        redis_cmd(&rds, out, sizeof out, "GET", key, NULL);
-        CHECK_STR(out, "new lifetime=600");
+        CHECK(redis_until("new lifetime=600", "GET", key));
         redis_cmd(&rds, out, sizeof out, "TTL", key, NULL);
         ttl = strtol(out, NULL, 10);
         CHECK(ttl > 590 && ttl <= 600);
         CHECK_INT(turnc_refresh(&t, 1200), 0);
-        redis_cmd(&rds, out, sizeof out, "GET", key, NULL);
-        CHECK_STR(out, "refreshed lifetime=1200");
+        CHECK(redis_until("refreshed lifetime=1200", "GET", key));
         CHECK(file_has(file, "new lifetime=600", 2000));
         CHECK(file_has(file, "refreshed lifetime=1200", 2000));
         CHECK_INT(turnc_refresh(&t, 0), 0);
         CHECK(file_has(file, "deleted", 2000));
         CHECK(file_has(file, "/total_traffic", 2000));
         CHECK(file_has(file, "rcvp=0, rcvb=0, sentp=0, sentb=0", 2000));
-        redis_cmd(&rds, out, sizeof out, "EXISTS", key, NULL);
-        CHECK_STR(out, "0");
+        CHECK(redis_until("0", "EXISTS", key));
     }
     turnc_close(&t);
     kill(sub, SIGTERM);

@@ -101,7 +101,7 @@ static void redis_commands(void)
  * goes over many pages, never KEYS). */
 static void listings(void)
 {
-    char name[32];
+    char name[48];
     int lines = 0;
 
     ADMIN("-a", "-N", rds.conn, "-u", "star*", "-r", "we[ir]d?", "-p", "x");
