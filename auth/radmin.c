@@ -2,12 +2,12 @@
 #include "auth/radmin.h"
 
 #include <hiredis/hiredis.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
+#include "auth/err.h"
 #include "auth/schema.h"
 #include "proto/hex.h"
 
@@ -17,19 +17,6 @@ struct radmin {
     redisContext *c;
     char where[300];
 };
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Runs a command of NUL-terminated words (argv NULL-terminated).  An error reply, or none,
  * fails with its text.  The reply is the caller's to free. */
@@ -45,11 +32,11 @@ static redisReply *run(struct radmin *r, char *err, size_t errlen, const char *c
     }
     reply = redisCommandArgv(r->c, n, words, NULL);
     if (reply == NULL) {
-        fail(err, errlen, "redis %s: %s", r->where, r->c->errstr[0] ? r->c->errstr : "no answer");
+        auth_err(err, errlen, "redis %s: %s", r->where, r->c->errstr[0] ? r->c->errstr : "no answer");
         return NULL;
     }
     if (reply->type == REDIS_REPLY_ERROR) {
-        fail(err, errlen, "redis %s: %s: %s", r->where, argv[0], reply->str);
+        auth_err(err, errlen, "redis %s: %s: %s", r->where, argv[0], reply->str);
         freeReplyObject(reply);
         return NULL;
     }
@@ -79,12 +66,12 @@ int radmin_open(struct radmin **out, const struct auth_redisconf *conf, unsigned
     char db[16];
 
     if (r == NULL)
-        return fail(err, errlen, "out of memory");
+        return auth_err(err, errlen, "out of memory");
     auth_redisconf_describe(conf, r->where, sizeof r->where);
     r->c = conf->unix_socket[0] ? redisConnectUnixWithTimeout(conf->unix_socket, ctv)
                                 : redisConnectWithTimeout(conf->host, conf->port, ctv);
     if (r->c == NULL || r->c->err) {
-        fail(err, errlen, "cannot reach Redis at %s: %s", r->where,
+        auth_err(err, errlen, "cannot reach Redis at %s: %s", r->where,
              r->c ? r->c->errstr : "out of memory");
         radmin_close(r);
         return -1;
@@ -117,7 +104,7 @@ static int user_key(char *buf, const char *realm, const char *user, const char *
                     char *err, size_t errlen)
 {
     if (auth_schema_user(buf, AUTH_SCHEMA_KEY_MAX, realm, user, leaf) < 0)
-        return fail(err, errlen, "realm and user name too long");
+        return auth_err(err, errlen, "realm and user name too long");
     return 0;
 }
 
@@ -183,7 +170,7 @@ static int scan(struct radmin *r, const char *pattern, void (*each)(void *, cons
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
             reply->element[0]->type != REDIS_REPLY_STRING) {
             freeReplyObject(reply);
-            return fail(err, errlen, "redis %s: SCAN: unexpected answer", r->where);
+            return auth_err(err, errlen, "redis %s: SCAN: unexpected answer", r->where);
         }
         snprintf(cursor, sizeof cursor, "%s", reply->element[0]->str);
         for (size_t i = 0; i < reply->element[1]->elements; i++) {
@@ -244,7 +231,7 @@ int radmin_list_users(struct radmin *r, const char *realm, radmin_line_fn *fn, v
 static int realm_key(char *buf, const char *realm, const char *leaf, char *err, size_t errlen)
 {
     if (auth_schema_realm(buf, AUTH_SCHEMA_KEY_MAX, realm, leaf) < 0)
-        return fail(err, errlen, "realm too long");
+        return auth_err(err, errlen, "realm too long");
     return 0;
 }
 
@@ -378,7 +365,7 @@ static int origin_key(char *buf, const char *origin, char *err, size_t errlen)
 
     if (auth_schema_origin_canonic(origin, canonic, sizeof canonic) < 0 ||
         auth_schema_origin(buf, AUTH_SCHEMA_KEY_MAX, canonic) < 0)
-        return fail(err, errlen, "origin too long");
+        return auth_err(err, errlen, "origin too long");
     return 0;
 }
 

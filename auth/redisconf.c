@@ -1,10 +1,11 @@
 /* redisconf.c — coturn's Redis connection strings, parsed into a struct auth_redisconf. */
 #include "auth/redisconf.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "auth/err.h"
 
 #define DEFAULT_PORT 6379
 #define MAX_DB 1000000
@@ -26,19 +27,6 @@ static const struct {
     {"connect_timeout", F_TIMEOUT}, {"timeout", F_TIMEOUT}, {"unix_socket", F_SOCKET},
     {"socket", F_SOCKET},
 };
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Decimal digits only, in 0..max. */
 static bool number(const char *v, size_t n, unsigned long max, unsigned long *out)
@@ -62,7 +50,7 @@ static int set_text(char *dst, size_t cap, const char *key, size_t klen, const c
                     char *err, size_t errlen)
 {
     if (n >= cap)
-        return fail(err, errlen, "'%.*s' is longer than %zu characters", (int)klen, key,
+        return auth_err(err, errlen, "'%.*s' is longer than %zu characters", (int)klen, key,
                     cap - 1);
     memcpy(dst, v, n);
     dst[n] = '\0';
@@ -77,37 +65,36 @@ static int set_field(struct auth_redisconf *c, enum field f, const char *w, size
 
     switch (f) {
     case F_HOST:
-        if (n == 0)
-            return fail(err, errlen, "'%.*s' is empty", (int)klen, w);
-        return set_text(c->host, sizeof c->host, w, klen, v, n, err, errlen);
     case F_SOCKET:
         if (n == 0)
-            return fail(err, errlen, "'%.*s' is empty", (int)klen, w);
-        return set_text(c->unix_socket, sizeof c->unix_socket, w, klen, v, n, err, errlen);
+            return auth_err(err, errlen, "'%.*s' is empty", (int)klen, w);
+        return f == F_HOST ? set_text(c->host, sizeof c->host, w, klen, v, n, err, errlen)
+                           : set_text(c->unix_socket, sizeof c->unix_socket, w, klen, v, n,
+                                      err, errlen);
     case F_PASSWORD:
         return set_text(c->password, sizeof c->password, w, klen, v, n, err, errlen);
     case F_USER:
         return set_text(c->user, sizeof c->user, w, klen, v, n, err, errlen);
     case F_PORT:
         if (!number(v, n, 65535, &x) || x == 0)
-            return fail(err, errlen, "%.*s '%.*s' is not a port in 1..65535", (int)klen, w,
+            return auth_err(err, errlen, "%.*s '%.*s' is not a port in 1..65535", (int)klen, w,
                         (int)n, v);
         c->port = (uint16_t)x;
         return 0;
     case F_DB:
         if (!number(v, n, MAX_DB, &x))
-            return fail(err, errlen, "%.*s '%.*s' is not a database number", (int)klen, w,
+            return auth_err(err, errlen, "%.*s '%.*s' is not a database number", (int)klen, w,
                         (int)n, v);
         c->db = (unsigned)x;
         return 0;
     case F_TIMEOUT:
         if (!number(v, n, MAX_CONNECT_TIMEOUT, &x))
-            return fail(err, errlen, "%.*s '%.*s' is not a number of seconds in 0..%d",
+            return auth_err(err, errlen, "%.*s '%.*s' is not a number of seconds in 0..%d",
                         (int)klen, w, (int)n, v, MAX_CONNECT_TIMEOUT);
         c->connect_timeout = (unsigned)x;
         return 0;
     }
-    return fail(err, errlen, "unknown field");
+    return auth_err(err, errlen, "unknown field");
 }
 
 static int parse_word(struct auth_redisconf *c, const char *w, size_t len, char *err,
@@ -116,13 +103,13 @@ static int parse_word(struct auth_redisconf *c, const char *w, size_t len, char 
     const char *eq = memchr(w, '=', len);
 
     if (eq == NULL)
-        return fail(err, errlen, "'%.*s' is not key=value", (int)len, w);
+        return auth_err(err, errlen, "'%.*s' is not key=value", (int)len, w);
     size_t klen = (size_t)(eq - w);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strlen(names[i].name) == klen && memcmp(names[i].name, w, klen) == 0)
             return set_field(c, names[i].field, w, klen, eq + 1, len - klen - 1, err, errlen);
     }
-    return fail(err, errlen, "unknown key '%.*s' (host, port, dbname, password, user, "
+    return auth_err(err, errlen, "unknown key '%.*s' (host, port, dbname, password, user, "
                 "connect_timeout or unix_socket)", (int)klen, w);
 }
 

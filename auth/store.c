@@ -4,11 +4,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/err.h"
 #include "auth/rest.h"
 #include "proto/hex.h"
 
@@ -52,20 +52,6 @@ struct auth_store {
     size_t nsecrets;
     char sep;
 };
-
-/* Writes the reason into the caller's buffer (which may be NULL) and returns -1. */
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* FNV-1a.  The tables hold the operator's users, not the clients', so a client cannot fill
  * a bucket; an unknown name costs one short chain walk whatever it is. */
@@ -325,7 +311,7 @@ int auth_store_add_user(struct auth_store *s, const char *line, char *err, size_
     int rc = 0;
 
     if (u == NULL)
-        return fail(err, errlen, "%s", why);
+        return auth_err(err, errlen, "%s", why);
     pthread_rwlock_wrlock(&s->lock);
     struct user *old = table_find(s->config, u->name, u->len, u->name_hash);
     if (old != NULL) {
@@ -336,7 +322,7 @@ int auth_store_add_user(struct auth_store *s, const char *line, char *err, size_
         rc = -1;
     }
     pthread_rwlock_unlock(&s->lock);
-    return rc == 0 ? 0 : fail(err, errlen, "out of memory");
+    return rc == 0 ? 0 : auth_err(err, errlen, "out of memory");
 }
 
 /* One line of a userdb file (n bytes from getline) into t.  Blanks around the line and a
@@ -380,10 +366,10 @@ static int userdb_read(FILE *f, const char *path, const char *realm, struct tabl
         const char *why = userdb_line(line, (size_t)n, realm, t);
         lineno++;
         if (why != NULL)
-            rc = fail(err, errlen, "%s:%u: %s", path, lineno, why);
+            rc = auth_err(err, errlen, "%s:%u: %s", path, lineno, why);
     }
     if (rc == 0 && ferror(f))
-        rc = fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+        rc = auth_err(err, errlen, "cannot read '%s': %s", path, strerror(errno));
     if (line != NULL)
         explicit_bzero(line, cap);
     free(line);
@@ -395,10 +381,10 @@ int auth_store_load_file(struct auth_store *s, const char *path, char *err, size
     FILE *f = fopen(path, "r");
 
     if (f == NULL)
-        return fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+        return auth_err(err, errlen, "cannot read '%s': %s", path, strerror(errno));
     struct table *t = table_new();
     int rc = t != NULL ? userdb_read(f, path, s->realm, t, err, errlen)
-                       : fail(err, errlen, "out of memory");
+                       : auth_err(err, errlen, "out of memory");
     fclose(f);
     if (rc == 0) {
         pthread_rwlock_wrlock(&s->lock);
@@ -417,13 +403,13 @@ int auth_store_set_users(struct auth_store *s, char *const *lines, size_t n, cha
     struct table *t = table_new();
 
     if (t == NULL)
-        return fail(err, errlen, "out of memory");
+        return auth_err(err, errlen, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const char *why;
         struct user *u = user_parse(lines[i], s->realm, &why), *old;
         if (u == NULL) {
             table_free(t);
-            return fail(err, errlen, "%s", why);
+            return auth_err(err, errlen, "%s", why);
         }
         old = table_find(t, u->name, u->len, u->name_hash);
         if (old != NULL) {
@@ -432,7 +418,7 @@ int auth_store_set_users(struct auth_store *s, char *const *lines, size_t n, cha
         } else if (table_insert(t, u) != 0) {
             user_free(u);
             table_free(t);
-            return fail(err, errlen, "out of memory");
+            return auth_err(err, errlen, "out of memory");
         }
     }
     pthread_rwlock_wrlock(&s->lock);

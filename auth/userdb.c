@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,22 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/err.h"
 #include "auth/store.h"
 
 #define MAX_FILE (64 << 20) /* a userdb file larger than this is refused */
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-
-    if (err != NULL && errlen > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* The server's own check of the file (its realm does not matter to the syntax). */
 static int check_file(const char *path, char *err, size_t errlen)
@@ -37,7 +24,7 @@ static int check_file(const char *path, char *err, size_t errlen)
     int rc;
 
     if (auth_store_new(&s, "check") < 0)
-        return fail(err, errlen, "out of memory");
+        return auth_err(err, errlen, "out of memory");
     rc = auth_store_load_file(s, path, err, errlen);
     auth_store_free(s);
     return rc;
@@ -70,17 +57,17 @@ static int open_locked(const char *path, bool create, char *err, size_t errlen)
         int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
 
         if (fd < 0)
-            return fail(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+            return auth_err(err, errlen, "cannot open '%s': %s", path, strerror(errno));
         if (flock(fd, LOCK_EX) < 0) {
             close(fd);
-            return fail(err, errlen, "cannot lock '%s': %s", path, strerror(errno));
+            return auth_err(err, errlen, "cannot lock '%s': %s", path, strerror(errno));
         }
         if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
             a.st_dev == b.st_dev)
             return fd;
         close(fd);
     }
-    return fail(err, errlen, "'%s' keeps changing", path);
+    return auth_err(err, errlen, "'%s' keeps changing", path);
 }
 
 /* The whole file into a NUL-terminated buffer. */
@@ -91,19 +78,19 @@ static char *slurp(int fd, const char *path, char *err, size_t errlen)
     ssize_t n;
 
     if (fstat(fd, &st) < 0 || st.st_size > MAX_FILE) {
-        fail(err, errlen, "cannot read '%s': %s", path, st.st_size > MAX_FILE ? "too large"
+        auth_err(err, errlen, "cannot read '%s': %s", path, st.st_size > MAX_FILE ? "too large"
                                                                               : strerror(errno));
         return NULL;
     }
     buf = malloc((size_t)st.st_size + 2);
     if (buf == NULL) {
-        fail(err, errlen, "out of memory");
+        auth_err(err, errlen, "out of memory");
         return NULL;
     }
     n = pread(fd, buf, (size_t)st.st_size, 0);
     if (n != st.st_size) {
         free(buf);
-        fail(err, errlen, "cannot read '%s': %s", path, n < 0 ? strerror(errno) : "short read");
+        auth_err(err, errlen, "cannot read '%s': %s", path, n < 0 ? strerror(errno) : "short read");
         return NULL;
     }
     buf[n] = '\0';
@@ -135,21 +122,21 @@ static int replace(const char *path, int fd, const char *text, size_t tlen, char
     int out, dfd, e;
 
     if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
-        return fail(err, errlen, "path too long");
+        return auth_err(err, errlen, "path too long");
     out = mkstemp(tmp);
     if (out < 0)
-        return fail(err, errlen, "cannot create a file beside '%s': %s", path, strerror(errno));
+        return auth_err(err, errlen, "cannot create a file beside '%s': %s", path, strerror(errno));
     if (fstat(fd, &st) == 0)
         fchmod(out, st.st_mode & 07777);
     if (write_all(out, text, tlen) < 0 || fsync(out) < 0 || close(out) < 0) {
         e = errno;
         unlink(tmp);
-        return fail(err, errlen, "cannot write '%s': %s", tmp, strerror(e));
+        return auth_err(err, errlen, "cannot write '%s': %s", tmp, strerror(e));
     }
     if (rename(tmp, path) < 0) {
         e = errno;
         unlink(tmp);
-        return fail(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
+        return auth_err(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
     }
     snprintf(dir, sizeof dir, "%s", path);
     dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -196,7 +183,7 @@ static int rewrite(const char *path, const char *name, const char *value, char *
     if (m == NULL || fclose(m) != 0) {
         close(fd);
         free(text);
-        return fail(err, errlen, "out of memory");
+        return auth_err(err, errlen, "out of memory");
     }
     rc = found == 0 && value == NULL ? 0 : replace(path, fd, text, tlen, err, errlen);
     explicit_bzero(text, tlen);
@@ -215,14 +202,14 @@ int auth_userdb_set(const char *path, const char *name, const char *value, char 
     /* The new line must be one the server takes. */
     if (auth_store_new(&s, "check") < 0 || asprintf(&line, "%s:%s", name, value) < 0) {
         auth_store_free(s);
-        return fail(err, errlen, "out of memory");
+        return auth_err(err, errlen, "out of memory");
     }
     rc = auth_store_add_user(s, line, err, errlen);
     explicit_bzero(line, strlen(line));
     free(line);
     auth_store_free(s);
     if (rc < 0 || strchr(name, '\n') != NULL || strchr(value, '\n') != NULL)
-        return rc < 0 ? -1 : fail(err, errlen, "a name or password cannot hold a line break");
+        return rc < 0 ? -1 : auth_err(err, errlen, "a name or password cannot hold a line break");
     return rewrite(path, name, value, err, errlen) < 0 ? -1 : 0;
 }
 
@@ -243,7 +230,7 @@ int auth_userdb_list(const char *path, void (*fn)(void *arg, const char *name), 
     if (check_file(path, err, errlen) < 0)
         return -1;
     if ((f = fopen(path, "r")) == NULL)
-        return fail(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+        return auth_err(err, errlen, "cannot read '%s': %s", path, strerror(errno));
     while (getline(&line, &cap, f) > 0) {
         size_t len;
         const char *u = line_user(line, &len);

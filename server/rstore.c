@@ -203,8 +203,8 @@ static int park(struct rstore *r, const struct relay_client *c, const struct stu
     return pending_wait_fetch(r->pending, c, m, fetch) == 0 ? RSTORE_PARKED : RSTORE_FAILED;
 }
 
-int rstore_realm(struct worker *w, const struct relay_client *c, const struct stun_msg *m,
-                 char *realm)
+const char *rstore_realm(struct worker *w, const struct relay_client *c,
+                         const struct stun_msg *m, char *buf)
 {
     struct rstore *r = w->rstore;
     struct auth_redis_fetch *fetch;
@@ -214,24 +214,25 @@ int rstore_realm(struct worker *w, const struct relay_client *c, const struct st
     size_t len;
     int rc;
 
-    snprintf(realm, RSTORE_REALM_MAX, "%s", w->cfg->realm);
     if (r == NULL || r->userdb == NULL)
-        return 0;
+        return w->cfg->realm;
     if (stun_msg_get_bytes(m, STUN_ATTR_ORIGIN, &o, &len) == STUN_OK && len > 0 &&
         len <= ORIGIN_MAX && memchr(o, '\0', len) == NULL) {
         memcpy(origin, o, len);
         origin[len] = '\0';
         auth_schema_origin_canonic(origin, canonic, sizeof canonic);
-        rc = auth_redis_origin(r->userdb, canonic, realm, RSTORE_REALM_MAX, &fetch);
+        rc = auth_redis_origin(r->userdb, canonic, buf, RSTORE_REALM_MAX, &fetch);
         if (rc == AUTH_REDIS_WAIT)
-            return park(r, c, m, fetch);
+            return park(r, c, m, fetch) == RSTORE_PARKED ? NULL : w->cfg->realm;
         if (rc == 1)
-            return 0;
+            return buf;
     }
+    /* Copied: a Refresh may end the allocation, and its limits with it. */
     l = relay_alloc_limits(w->relay, c);
-    if (l != NULL)
-        snprintf(realm, RSTORE_REALM_MAX, "%s", l->realm);
-    return 0;
+    if (l == NULL)
+        return w->cfg->realm;
+    snprintf(buf, RSTORE_REALM_MAX, "%s", l->realm);
+    return buf;
 }
 
 int rstore_keys(struct worker *w, const struct relay_client *c, const struct stun_msg *m,

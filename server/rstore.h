@@ -44,10 +44,10 @@ int rstore_new(struct rstore **out, struct worker *w);
 void rstore_free(struct rstore *r);
 
 /* The realm request m from c is in: the realm its ORIGIN maps to in the userdb
- * (turn/origin/<origin>), else the realm of the allocation on c's 5-tuple, else --realm.
- * Copies it into realm (RSTORE_REALM_MAX bytes).  0, or RSTORE_PARKED. */
-int rstore_realm(struct worker *w, const struct relay_client *c, const struct stun_msg *m,
-                 char *realm);
+ * (turn/origin/<origin>), else the realm of the allocation on c's 5-tuple (both copied into
+ * buf, of RSTORE_REALM_MAX bytes), else --realm.  NULL when the request was parked. */
+const char *rstore_realm(struct worker *w, const struct relay_client *c,
+                         const struct stun_msg *m, char *buf);
 
 /* The userdb's keys of user (len bytes) in realm at wall time wall: their number (at most
  * max), RSTORE_PARKED or RSTORE_FAILED. */

@@ -129,10 +129,11 @@ int turn_request(struct worker *w, const struct relay_client *c, struct stun_msg
     struct stun_builder b;
     struct auth_req r = {0};
     uint32_t wall = (uint32_t)time(NULL);
-    char realm[RSTORE_REALM_MAX];
+    char buf[RSTORE_REALM_MAX];
+    const char *realm = rstore_realm(w, c, m, buf);
     int code;
 
-    if (rstore_realm(w, c, m, realm) == RSTORE_PARKED)
+    if (realm == NULL)
         return TURN_PARKED;
     if (w->shared->auth && (code = authenticate(w, c, m, realm, wall, &r)) != 0)
         return code == TURN_PARKED ? TURN_PARKED : 0;

@@ -61,14 +61,7 @@ static const char *md5_hex(const char *user, const char *pass)
 /* An Allocate over UDP as user with password: its answer's code (0 success). */
 static int try_allocate(const struct proc *p, const char *user, const char *pass)
 {
-    struct turnc t;
-    int code;
-
-    if (turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p->port, user, pass) < 0)
-        return -1;
-    code = turnc_allocate(&t);
-    turnc_close(&t);
-    return code;
+    return turnc_try_allocate(SOCK_DGRAM, "127.0.0.1", p->port, user, pass);
 }
 
 /* Polls try_allocate until it gives want, for up to ms; returns the last code. */
@@ -359,14 +352,7 @@ static void origin_realm(void)
 
 static int tcp_allocate(const struct proc *p, const char *user, const char *pass)
 {
-    struct turnc t;
-    int code;
-
-    if (turnc_open(&t, SOCK_STREAM, "127.0.0.1", p->port, user, pass) < 0)
-        return -1;
-    code = turnc_allocate(&t);
-    turnc_close(&t);
-    return code;
+    return turnc_try_allocate(SOCK_STREAM, "127.0.0.1", p->port, user, pass);
 }
 
 /* While Redis holds its answers (CLIENT PAUSE), requests wait: over TCP the connection stops

@@ -38,14 +38,7 @@ static int start_server(struct proc *p, const char *conn)
 
 static int try_allocate(const struct proc *p, const char *user, const char *pass)
 {
-    struct turnc t;
-    int code;
-
-    if (turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p->port, user, pass) < 0)
-        return -1;
-    code = turnc_allocate(&t);
-    turnc_close(&t);
-    return code;
+    return turnc_try_allocate(SOCK_DGRAM, "127.0.0.1", p->port, user, pass);
 }
 
 /* How many lines of the server's log contain needle. */

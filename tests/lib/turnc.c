@@ -116,6 +116,19 @@ int turnc_allocate(struct turnc *t)
     return code;
 }
 
+int turnc_try_allocate(int type, const char *server_ip, uint16_t port, const char *user,
+                       const char *pass)
+{
+    struct turnc t;
+    int code;
+
+    if (turnc_open(&t, type, server_ip, port, user, pass) < 0)
+        return -1;
+    code = turnc_allocate(&t);
+    turnc_close(&t);
+    return code;
+}
+
 static void add_peer(struct stun_builder *b, const void *arg)
 {
     stun_build_addr(b, STUN_ATTR_XOR_PEER_ADDRESS, arg);

@@ -44,6 +44,12 @@ int turnc_request(struct turnc *t, uint16_t method,
  * code as turnc_request. */
 int turnc_allocate(struct turnc *t);
 
+/* A client of its own (type SOCK_DGRAM or SOCK_STREAM) that allocates as user and goes: the
+ * code of the Allocate's answer, or -1 when it could not connect.  Over UDP the allocation
+ * stays until it expires. */
+int turnc_try_allocate(int type, const char *server_ip, uint16_t port, const char *user,
+                       const char *pass);
+
 /* CreatePermission for peer's IP; ChannelBind of num to peer; Refresh with lifetime. */
 int turnc_permit(struct turnc *t, const union addr *peer);
 int turnc_bind(struct turnc *t, uint16_t num, const union addr *peer);
