@@ -10,6 +10,7 @@
 
 #include "tests/lib/check.h"
 #include "tests/lib/client.h"
+#include "tests/lib/http.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/redis.h"
 #include "tests/lib/turnc.h"
@@ -20,6 +21,7 @@
 
 static struct redis_srv rds;
 static char out[4096];
+static uint16_t metrics_port;
 
 static int add_user(const char *user, const char *pass)
 {
@@ -29,11 +31,25 @@ static int add_user(const char *user, const char *pass)
 
 static int start_server(struct proc *p, const char *conn)
 {
+    char port[8];
     const char *args[] = {"--listening-ip", "127.0.0.1", "--realm", REALM, "--redis-userdb",
                           conn, "--redis-cache-ttl", "1", "--redis-timeout", "300",
-                          "--allow-loopback-peers", "-m", "2", NULL};
+                          "--allow-loopback-peers", "-m", "2", "--prometheus",
+                          "--prometheus-port", port, NULL};
 
+    metrics_port = proc_free_port();
+    snprintf(port, sizeof port, "%u", metrics_port);
     return proc_start(p, args);
+}
+
+/* A Redis series of /metrics, or -1. */
+static double metric(const char *series)
+{
+    static char page[65536];
+
+    if (http_get("127.0.0.1", metrics_port, "/metrics", page, sizeof page, 2000) != 200)
+        return -1;
+    return http_metric(page, series);
 }
 
 static int try_allocate(const struct proc *p, const char *user, const char *pass)
@@ -97,6 +113,9 @@ static void outage_mid_session(void)
     CHECK_INT(turnc_bind(&t, CHANNEL, &peer), 0);
     ok += round_trips(&t, pfd, BATCH);
     sent += BATCH;
+    CHECK(metric("turnpike_redis_up") == 1);
+    CHECK(metric("turnpike_redis_lookups_total") >= 1);
+    CHECK(metric("turnpike_redis_cache_hits_total") >= 1);
 
     redis_kill(&rds);
     t0 = proc_now_ms();
@@ -114,6 +133,8 @@ static void outage_mid_session(void)
     sent += BATCH;
     CHECK_INT(log_count(&srv, "until it is back"), 1);
     CHECK_INT(log_count(&srv, "users not in the cache get 500"), 1);
+    CHECK(metric("turnpike_redis_up") == 0);
+    CHECK(metric("turnpike_redis_errors_total") >= 2);
 
     /* Back (empty, as nothing was saved): the operator adds the users again. */
     CHECK_INT(redis_restart(&rds), 0);
@@ -131,6 +152,7 @@ static void outage_mid_session(void)
     CHECK(recovered_ms < 8000);
     CHECK(proc_log_contains(&srv, "connected again after", 2000));
     CHECK_INT(log_count(&srv, "connected again after"), 1);
+    CHECK(metric("turnpike_redis_up") == 1);
     CHECK_INT(turnc_refresh(&t, 600), 0); /* the allocation made before the outage lives on */
     ok += round_trips(&t, pfd, BATCH);
     sent += BATCH;
