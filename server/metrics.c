@@ -18,15 +18,15 @@
 #include "server/stats.h"
 #include "server/worker.h"
 
-#define HTTP_TIMEOUT 5     /* seconds a connection may take over a request, then it is closed */
+#define HTTP_TIMEOUT     5 /* seconds a connection may take over a request, then it is closed */
 #define HTTP_MAX_HEADERS 8192
-#define HEARTBEAT_STALE 3  /* seconds: a worker whose last tick is older is not responsive */
-#define NAMES_MAX 16       /* the longest list of label values below */
+#define HEARTBEAT_STALE  3  /* seconds: a worker whose last tick is older is not responsive */
+#define NAMES_MAX        16 /* the longest list of label values below */
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
 #define TEXT_FORMAT "text/plain; version=0.0.4; charset=utf-8"
-#define TEXT_PLAIN "text/plain; charset=utf-8"
+#define TEXT_PLAIN  "text/plain; charset=utf-8"
 
 struct metrics {
     struct metrics_source src;
@@ -40,13 +40,14 @@ struct metrics {
 static const char *const transport_labels[RELAY_TRANSPORT_COUNT] = {
     [RELAY_UDP] = "udp", [RELAY_TCP] = "tcp", [RELAY_TLS] = "tls", [RELAY_DTLS] = "dtls"};
 static const char *const family_labels[2] = {"ipv4", "ipv6"};
-static const char *const tls_outcomes[TLS_COUNT] = {
-    [TLS_HANDSHAKES] = "completed", [TLS_FAILED] = "failed", [TLS_TIMEOUT] = "timeout",
-    [TLS_EVICTED] = "evicted"};
+static const char *const tls_outcomes[TLS_COUNT] = {[TLS_HANDSHAKES] = "completed",
+                                                    [TLS_FAILED] = "failed",
+                                                    [TLS_TIMEOUT] = "timeout",
+                                                    [TLS_EVICTED] = "evicted"};
 
 _Static_assert(DROP_COUNT <= NAMES_MAX && RELAY_DROP_COUNT <= NAMES_MAX &&
-                   AUTH_COUNT <= NAMES_MAX && CONN_COUNT <= NAMES_MAX &&
-                   TLS_COUNT <= NAMES_MAX && DTLS_COUNT <= NAMES_MAX,
+                   AUTH_COUNT <= NAMES_MAX && CONN_COUNT <= NAMES_MAX && TLS_COUNT <= NAMES_MAX &&
+                   DTLS_COUNT <= NAMES_MAX,
                "NAMES_MAX is too small");
 
 /* ---- sums ----------------------------------------------------------------------------------- */
@@ -97,9 +98,8 @@ static void metric(struct evbuffer *b, const char *name, const char *type, const
 }
 
 /* A counter with one label: the sample of names[i] is v[i]. */
-static void counters_by(struct evbuffer *b, const char *name, const char *help,
-                        const char *label, const char *const *names, const _Atomic uint64_t *v,
-                        int n)
+static void counters_by(struct evbuffer *b, const char *name, const char *help, const char *label,
+                        const char *const *names, const _Atomic uint64_t *v, int n)
 {
     char labels[96];
 
@@ -109,6 +109,15 @@ static void counters_by(struct evbuffer *b, const char *name, const char *help,
         sample(b, name, labels, LOAD(v[i]));
     }
 }
+
+/* counters_by() over an enum's counters, labelled by its name function (stats_drop_name...). */
+#define COUNTERS_BY(b, name, help, label, name_of, v, n)                                           \
+    do {                                                                                           \
+        const char *names_[NAMES_MAX];                                                             \
+        for (int i_ = 0; i_ < (n); i_++)                                                           \
+            names_[i_] = name_of(i_);                                                              \
+        counters_by(b, name, help, label, names_, v, n);                                           \
+    } while (0)
 
 /* Two samples of a counter, by direction. */
 static void directions(struct evbuffer *b, const char *name, const char *help, const char *a,
@@ -133,8 +142,8 @@ static void page_allocations(struct evbuffer *b, const struct relay_stats *r)
            "Allocations held now, by the client's transport and address family.");
     for (int t = 0; t < RELAY_TRANSPORT_COUNT; t++) {
         for (int f = 0; f < 2; f++) {
-            snprintf(labels, sizeof(labels), "transport=\"%s\",family=\"%s\"",
-                     transport_labels[t], family_labels[f]);
+            snprintf(labels, sizeof(labels), "transport=\"%s\",family=\"%s\"", transport_labels[t],
+                     family_labels[f]);
             sample(b, "allocations_active", labels, LOAD(r->active_by[t][f]));
         }
     }
@@ -151,36 +160,28 @@ static void page_allocations(struct evbuffer *b, const struct relay_stats *r)
 
 static void page_relayed(struct evbuffer *b, const struct relay_stats *r)
 {
-    const char *names[NAMES_MAX];
-
     directions(b, "relayed_packets_total", "Packets relayed (application data, no headers).",
                "client_to_peer", LOAD(r->to_peer_packets), "peer_to_client",
                LOAD(r->to_client_packets));
-    directions(b, "relayed_bytes_total", "Bytes of application data relayed.",
-               "client_to_peer", LOAD(r->to_peer_bytes), "peer_to_client",
-               LOAD(r->to_client_bytes));
-    for (int i = 0; i < RELAY_DROP_COUNT; i++)
-        names[i] = relay_drop_name(i);
-    counters_by(b, "relay_dropped_packets_total",
+    directions(b, "relayed_bytes_total", "Bytes of application data relayed.", "client_to_peer",
+               LOAD(r->to_peer_bytes), "peer_to_client", LOAD(r->to_client_bytes));
+    COUNTERS_BY(b, "relay_dropped_packets_total",
                 "Data packets the relay dropped, by reason (bandwidth: --max-bps or "
                 "--bps-capacity).",
-                "reason", names, r->drop, RELAY_DROP_COUNT);
+                "reason", relay_drop_name, r->drop, RELAY_DROP_COUNT);
 }
 
 static void page_requests(struct evbuffer *b, const struct stats *s)
 {
-    const char *names[NAMES_MAX];
     char labels[96];
 
     directions(b, "client_packets_total", "Packets on the client sockets.", "received",
                LOAD(s->rx_packets), "sent", LOAD(s->tx_packets));
     directions(b, "client_bytes_total", "Bytes on the client sockets.", "received",
                LOAD(s->rx_bytes), "sent", LOAD(s->tx_bytes));
-    for (int i = 0; i < DROP_COUNT; i++)
-        names[i] = stats_drop_name(i);
-    counters_by(b, "dropped_messages_total",
-                "Client messages dropped unanswered before TURN, by reason.", "reason", names,
-                s->drop, DROP_COUNT);
+    COUNTERS_BY(b, "dropped_messages_total",
+                "Client messages dropped unanswered before TURN, by reason.", "reason",
+                stats_drop_name, s->drop, DROP_COUNT);
     family(b, "stun_responses_total", "counter",
            "STUN responses sent, by method and code (success or the error code); a series "
            "appears with its first response.");
@@ -195,31 +196,21 @@ static void page_requests(struct evbuffer *b, const struct stats *s)
             sample(b, "stun_responses_total", labels, v);
         }
     }
-    for (int i = 0; i < AUTH_COUNT; i++)
-        names[i] = stats_auth_name(i);
-    counters_by(b, "auth_failures_total",
+    COUNTERS_BY(b, "auth_failures_total",
                 "Requests that did not authenticate, by reason (challenged: the first 401 "
                 "every client gets).",
-                "reason", names, s->auth, AUTH_COUNT);
+                "reason", stats_auth_name, s->auth, AUTH_COUNT);
 }
 
 static void page_transports(struct evbuffer *b, const struct stats *s)
 {
-    const char *names[NAMES_MAX];
-
-    for (int i = 0; i < CONN_COUNT; i++)
-        names[i] = stats_conn_name(i);
-    counters_by(b, "stream_connections_total",
-                "TCP and TLS client connection events, by event.", "event", names, s->conn,
-                CONN_COUNT);
+    COUNTERS_BY(b, "stream_connections_total", "TCP and TLS client connection events, by event.",
+                "event", stats_conn_name, s->conn, CONN_COUNT);
     counters_by(b, "tls_handshakes_total",
                 "TLS handshakes by outcome (evicted: the oldest in progress, for a new one).",
                 "outcome", tls_outcomes, s->tls, TLS_COUNT);
-    for (int i = 0; i < DTLS_COUNT; i++)
-        names[i] = stats_dtls_name(i);
-    counters_by(b, "dtls_events_total",
-                "DTLS cookie exchanges, sessions and handshakes, by event.", "event", names,
-                s->dtls, DTLS_COUNT);
+    COUNTERS_BY(b, "dtls_events_total", "DTLS cookie exchanges, sessions and handshakes, by event.",
+                "event", stats_dtls_name, s->dtls, DTLS_COUNT);
 }
 
 static void page_workers(struct evbuffer *b, const struct metrics_source *src)

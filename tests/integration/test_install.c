@@ -107,8 +107,7 @@ static void check_tree(const char *root)
     check_copy(root, "/etc/turnpike/turnserver.conf", "etc/turnserver.conf", "/usr");
     snprintf(cmd, sizeof(cmd), "%s/usr/lib/systemd/system/turnpike.service", root);
     unit = slurp(cmd);
-    CHECK(strstr(unit, "\nExecStart=/usr/bin/turnserver -c /etc/turnpike/turnserver.conf") !=
-          NULL);
+    CHECK(strstr(unit, "\nExecStart=/usr/bin/turnserver -c /etc/turnpike/turnserver.conf") != NULL);
     CHECK(strstr(unit, "\nType=notify\n") != NULL);
     free(unit);
     snprintf(cmd, sizeof(cmd), "%s/usr/bin/turnserver --version", root);
