@@ -464,10 +464,11 @@ static struct auth_redis_fetch *fetch_origin(struct auth_redis *r, const uint8_t
 /* ---- lookups -------------------------------------------------------------------------------- */
 
 /* What every lookup does with its record: fresh, use it; stale or missing, fetch it (or join
- * the fetch under way) while Redis can be asked; when it cannot, a stale record still serves
- * and a missing one is AUTH_REDIS_DOWN.  Returns 0 with *value set, or a lookup status. */
+ * the fetch under way) while Redis can be asked (and may_fetch); when it cannot, a stale
+ * record still serves and a missing one is AUTH_REDIS_DOWN.  Returns 0 with *value set, or a
+ * lookup status. */
 static int need(struct auth_redis *r, const uint8_t *key, size_t klen, const char *a,
-                const char *b, void **value, struct auth_redis_fetch **fetch)
+                const char *b, bool may_fetch, void **value, struct auth_redis_fetch **fetch)
 {
     enum auth_cache_state st = auth_cache_get(r->cache, key, klen, now_ms(), value);
     void *inflight;
@@ -476,7 +477,7 @@ static int need(struct auth_redis *r, const uint8_t *key, size_t klen, const cha
         RCONN_INC(r->stats.hits);
         return 0;
     }
-    if (rconn_usable(r->conn)) {
+    if (may_fetch && rconn_usable(r->conn)) {
         if (auth_cache_get(r->inflight, key, klen, 0, &inflight) != AUTH_CACHE_MISS) {
             RCONN_INC(r->stats.joined);
             *fetch = inflight;
@@ -524,7 +525,7 @@ int auth_redis_realm(struct auth_redis *r, const char *realm,
     *out = &none;
     if (klen == 0 || realm[0] == '\0')
         return 0;
-    if ((rc = need(r, key, klen, realm, NULL, &v, fetch)) == 0)
+    if ((rc = need(r, key, klen, realm, NULL, true, &v, fetch)) == 0)
         *out = &((struct realm_rec *)v)->pub;
     return rc;
 }
@@ -549,7 +550,7 @@ int auth_redis_keys(struct auth_redis *r, const char *realm, const char *user, u
     }
     if ((klen = cache_key(key, sizeof key, KIND_USER, realm, user)) == 0)
         return 0;
-    if ((rc = need(r, key, klen, realm, user, &v, fetch)) < 0)
+    if ((rc = need(r, key, klen, realm, user, true, &v, fetch)) < 0)
         return rc;
     if (!((struct user_rec *)v)->found || max == 0)
         return 0;
@@ -557,8 +558,8 @@ int auth_redis_keys(struct auth_redis *r, const char *realm, const char *user, u
     return 1;
 }
 
-int auth_redis_origin(struct auth_redis *r, const char *origin, char *realm, size_t cap,
-                      struct auth_redis_fetch **fetch)
+int auth_redis_origin(struct auth_redis *r, const char *origin, bool may_fetch, char *realm,
+                      size_t cap, struct auth_redis_fetch **fetch)
 {
     uint8_t key[1 + ORIGIN_MAX];
     size_t klen = cache_key(key, sizeof key, KIND_ORIGIN, origin, NULL);
@@ -567,8 +568,8 @@ int auth_redis_origin(struct auth_redis *r, const char *origin, char *realm, siz
 
     if (klen == 0 || origin[0] == '\0')
         return 0;
-    if ((rc = need(r, key, klen, NULL, origin, (void **)&o, fetch)) < 0)
-        return rc;
+    if ((rc = need(r, key, klen, NULL, origin, may_fetch, (void **)&o, fetch)) < 0)
+        return may_fetch ? rc : 0;
     if (!o->found || strlen(o->realm) >= cap)
         return 0;
     memcpy(realm, o->realm, strlen(o->realm) + 1);

@@ -70,9 +70,10 @@ int auth_redis_realm(struct auth_redis *r, const char *realm,
                      const struct auth_redis_realm **out, struct auth_redis_fetch **fetch);
 
 /* The realm of an ORIGIN (turn/origin/<origin>): 1 with it copied into realm (capacity
- * cap), 0 when the origin has none, or AUTH_REDIS_WAIT / AUTH_REDIS_DOWN. */
-int auth_redis_origin(struct auth_redis *r, const char *origin, char *realm, size_t cap,
-                      struct auth_redis_fetch **fetch);
+ * cap), 0 when the origin has none, or AUTH_REDIS_WAIT / AUTH_REDIS_DOWN.  With may_fetch
+ * false, a record not fresh in the cache is not fetched: its stale value, else 0. */
+int auth_redis_origin(struct auth_redis *r, const char *origin, bool may_fetch, char *realm,
+                      size_t cap, struct auth_redis_fetch **fetch);
 
 /* Someone waiting for a fetch: embedded in the waiter's own object. */
 struct auth_redis_waiter {

@@ -23,6 +23,11 @@
 #define REALMS_KEPT 16       /* realms whose limits a worker keeps built */
 #define CACHE_RECORDS 50000  /* users, realms and origins cached per worker */
 #define ORIGIN_MAX 512
+/* Origins not cached that one worker asks Redis about per second.  The realm of an ORIGIN
+ * is needed before the nonce has proved the client's address (its 401 carries that realm),
+ * so spoofed requests could name any number of origins: past this, an origin not cached
+ * counts as unmapped until the next second.  Real origins are few and stay cached. */
+#define ORIGIN_FETCHES_PER_S 100
 
 struct rstore_shared {
     const struct config *cfg;
@@ -50,6 +55,8 @@ struct rstore {
     struct pending *pending;
     struct realm_limits realms[REALMS_KEPT];
     unsigned next_realm;
+    uint32_t origin_second; /* the worker clock's second of ... */
+    unsigned origin_fetches; /* ... this many origin fetches */
 };
 
 static void say(enum rconn_level level, const char *msg)
@@ -221,7 +228,13 @@ const char *rstore_realm(struct worker *w, const struct relay_client *c,
         memcpy(origin, o, len);
         origin[len] = '\0';
         auth_schema_origin_canonic(origin, canonic, sizeof canonic);
-        rc = auth_redis_origin(r->userdb, canonic, buf, RSTORE_REALM_MAX, &fetch);
+        if (r->origin_second != worker_now(w)) {
+            r->origin_second = worker_now(w);
+            r->origin_fetches = 0;
+        }
+        rc = auth_redis_origin(r->userdb, canonic, r->origin_fetches < ORIGIN_FETCHES_PER_S, buf,
+                               RSTORE_REALM_MAX, &fetch);
+        r->origin_fetches += rc == AUTH_REDIS_WAIT;
         if (rc == AUTH_REDIS_WAIT)
             return park(r, c, m, fetch) == RSTORE_PARKED ? NULL : w->cfg->realm;
         if (rc == 1)

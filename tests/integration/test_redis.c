@@ -3,6 +3,7 @@
  * coturn's own turnadmin, SHA-256 keys, realm options, origins, malformed values. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -350,6 +351,40 @@ static void origin_realm(void)
     CHECK_INT(try_allocate(&srv, "whirrun", "blade"), 401);
 }
 
+/* A burst of unauthenticated Allocates, each naming another ORIGIN (as spoofed ones could):
+ * all answered 401, while Redis is asked about at most 100 new origins a second per worker. */
+static void origin_flood(void)
+{
+    int fd = client_connect(SOCK_DGRAM, "127.0.0.1", srv.port, NULL), answered = 0;
+    uint8_t req[256], buf[512], tid[STUN_TID_LEN];
+    struct stun_builder b;
+    struct stun_msg resp;
+    char origin[64], *calls;
+    long long t0 = proc_now_ms();
+    long gets;
+    size_t len;
+
+    redis_cmd(&rds, out, sizeof out, "CONFIG", "RESETSTAT", NULL);
+    for (int i = 0; i < 500 && fd >= 0; i++) {
+        crypto_random(tid, sizeof tid);
+        stun_build_start(&b, req, sizeof req, stun_type(STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST),
+                         tid);
+        stun_build_u8(&b, STUN_ATTR_REQUESTED_TRANSPORT, STUN_TRANSPORT_UDP);
+        snprintf(origin, sizeof origin, "https://spoofed-%d.example", i);
+        stun_build_str(&b, STUN_ATTR_ORIGIN, origin);
+        if (stun_build_end(&b, &len) == 0 &&
+            client_transact(fd, 0, req, len, buf, sizeof buf, &resp, 2000) == 0)
+            answered += answer_code(&resp) == 401;
+    }
+    close(fd);
+    redis_cmd(&rds, out, sizeof out, "INFO", "commandstats", NULL);
+    calls = strstr(out, "cmdstat_get:calls=");
+    gets = calls ? strtol(calls + 18, NULL, 10) : 0;
+    CHECK_INT(answered, 500);
+    CHECK(gets <= 2 * 100 * ((proc_now_ms() - t0) / 1000 + 2));
+    printf("  500 spoofed origins in %lld ms: %ld GETs to Redis\n", proc_now_ms() - t0, gets);
+}
+
 static int tcp_allocate(const struct proc *p, const char *user, const char *pass)
 {
     return turnc_try_allocate(SOCK_STREAM, "127.0.0.1", p->port, user, pass);
@@ -413,6 +448,7 @@ int main(void)
     RUN(malformed_values);
     RUN(realm_peer_ranges);
     RUN(origin_realm);
+    RUN(origin_flood);
     RUN(waiting_requests);
     CHECK_INT(proc_stop(&srv, SIGTERM, 5000, NULL), 0);
     proc_cleanup(&srv);
