@@ -159,8 +159,55 @@ static void install_tree(void)
     CHECK_INT(proc_capture(cmd, 30, out, sizeof(out)), 0);
 }
 
+/* The build directory's turnadmin (beside the server under test) into path. */
+static void turnadmin_path(char *path, size_t cap)
+{
+    char dir[4096];
+
+    snprintf(dir, sizeof(dir), "%s", proc_server_path());
+    snprintf(path, cap, "%s/turnadmin", dirname(dir));
+}
+
+/* turnadmin is installed with its manual, and the manual has every long option of its
+ * --help (roff writes "--set-secret" as "\-\-set\-secret"). */
+static void turnadmin_manual(void)
+{
+    char root[] = "/tmp/turnpike-install-XXXXXX", admin[4200], cmd[4400], args[256];
+    char *page = slurp("etc/turnadmin.1"), *help;
+    int options = 0;
+
+    turnadmin_path(admin, sizeof(admin));
+    if (!CHECK(access(admin, X_OK) == 0) || !CHECK(mkdtemp(root) != NULL))
+        goto out;
+    snprintf(cmd, sizeof(cmd), "%s --help", admin);
+    CHECK_INT(proc_capture(cmd, 10, out, sizeof(out)), 0);
+    help = out;
+    for (char *p = strstr(help, "--"); p; p = strstr(p + 2, "--"), options++) {
+        char needle[128] = "";
+        size_t n = 0;
+
+        for (const char *s = p;
+             (*s == '-' || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')) &&
+             n + 3 < sizeof(needle);
+             s++)
+            n += (size_t)snprintf(needle + n, sizeof(needle) - n, *s == '-' ? "\\-" : "%c", *s);
+        if (!CHECK(strstr(page, needle) != NULL))
+            printf("  etc/turnadmin.1 lacks %.*s\n", (int)strcspn(p, " ,)\n"), p);
+    }
+    CHECK(options >= 20);
+    snprintf(args, sizeof(args), "DESTDIR=%s PREFIX=/usr", root);
+    CHECK_INT(run_make("install", args), 0);
+    check_mode(root, "/usr/bin/turnadmin", 0755, false);
+    check_copy(root, "/usr/share/man/man1/turnadmin.1", "etc/turnadmin.1", "/usr");
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+    CHECK_INT(proc_capture(cmd, 30, out, sizeof(out)), 0);
+out:
+    free(page);
+}
+
 int main(void)
 {
     RUN(install_tree);
+    RUN(turnadmin_manual);
     return check_summary();
 }
