@@ -249,7 +249,7 @@ static void userdb_reload(void)
     fprintf(f, "carol:carol-pass\n");
     fclose(f);
     kill(p.pid, SIGHUP);
-    CHECK(proc_log_contains(&p, "userdb reloaded", 3000));
+    CHECK(proc_log_contains(&p, "reloaded: users; userdb;", 3000));
     turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, "carol", "carol-pass");
     CHECK_INT(turnc_allocate(&t), 0);
     turnc_close(&t);
@@ -260,7 +260,7 @@ static void userdb_reload(void)
     fprintf(f, "no colon here\n");
     fclose(f);
     kill(p.pid, SIGHUP);
-    CHECK(proc_log_contains(&p, "the old users stay", 3000));
+    CHECK(proc_log_contains(&p, "not reloaded, the old state stays: userdb: ", 3000));
     turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, "carol", "carol-pass");
     CHECK_INT(turnc_allocate(&t), 0);
     turnc_close(&t);
