@@ -322,6 +322,47 @@ static void realm_peer_ranges(void)
               "turn/realm/" REALM "/denied-peer-ip", NULL);
 }
 
+/* A realm's total-quota and max-bps (coturn's realm options) in place of the server's: one
+ * allocation in the realm at a time, and 2,000 bytes a second through it. */
+static void realm_limits(void)
+{
+    static const uint8_t payload[500];
+    struct turnc a, b;
+    union addr peer;
+    uint8_t buf[1024];
+    int pfd, arrived = 0;
+
+    redis_cmd(&rds, out, sizeof out, "SET", "turn/realm/" REALM "/total-quota", "1", NULL);
+    redis_cmd(&rds, out, sizeof out, "SET", "turn/realm/" REALM "/max-bps", "2000", NULL);
+    redis_cmd(&rds, out, sizeof out, "SADD", "turn/realm/" REALM "/allowed-peer-ip",
+              "127.0.0.1", NULL);
+    CHECK_INT(ours("-a", "-u", "dogman", "-r", REALM, "-p", "teeth", NULL), 0);
+    CHECK_INT(ours("-a", "-u", "tul", "-r", REALM, "-p", "duru", NULL), 0);
+    usleep(1200000); /* the realm's record of an earlier test expires */
+    pfd = client_udp_bound("127.0.0.1", &peer);
+    turnc_open(&a, SOCK_DGRAM, "127.0.0.1", srv.port, "dogman", "teeth");
+    turnc_open(&b, SOCK_DGRAM, "127.0.0.1", srv.port, "tul", "duru");
+    CHECK_INT(turnc_allocate(&a), 0);
+    CHECK_INT(turnc_allocate(&b), 486); /* another user, but the realm's one is taken */
+    CHECK_INT(turnc_bind(&a, 0x4000, &peer), 0);
+    /* 20,000 bytes at once: the bucket lets about a second's worth (2,000 bytes) through. */
+    for (int i = 0; i < 40; i++)
+        turnc_channel_send(&a, 0x4000, payload, sizeof payload);
+    while (client_recv(pfd, 0, buf, sizeof buf, 300) == (ssize_t)sizeof payload)
+        arrived++;
+    printf("  realm max-bps 2000: %d of 40 datagrams of 500 bytes relayed at once\n", arrived);
+    CHECK(arrived >= 1 && arrived <= 8);
+    CHECK_INT(turnc_refresh(&a, 0), 0);
+    turnc_close(&a);
+    CHECK_INT(allocate_until(&srv, "tul", "duru", 0, 3000, NULL), 0); /* the quota freed */
+    turnc_close(&b);
+    close(pfd);
+    redis_cmd(&rds, out, sizeof out, "DEL", "turn/realm/" REALM "/total-quota",
+              "turn/realm/" REALM "/max-bps", "turn/realm/" REALM "/allowed-peer-ip", NULL);
+    ours("-d", "-u", "dogman", "-r", REALM, NULL, NULL, NULL);
+    ours("-d", "-u", "tul", "-r", REALM, NULL, NULL, NULL);
+}
+
 static void add_origin(struct stun_builder *b, const void *arg)
 {
     stun_build_u8(b, STUN_ATTR_REQUESTED_TRANSPORT, STUN_TRANSPORT_UDP);
@@ -447,6 +488,7 @@ int main(void)
     RUN(sha256_keys);
     RUN(malformed_values);
     RUN(realm_peer_ranges);
+    RUN(realm_limits);
     RUN(origin_realm);
     RUN(origin_flood);
     RUN(waiting_requests);
