@@ -27,23 +27,25 @@ struct peer_sock {
     bool df; /* the socket sets DF on everything it sends */
 };
 
+/* What the peers sent is received into the worker's relay batch and relayed; datagrams for
+ * UDP clients stay queued until the end of the loop iteration (udp_relay_recv). */
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct peer_sock *ps = arg;
     struct worker *w = ps->w;
-    int n;
+    struct udp_rx *rx = w->relay_rx;
+    int first, n;
 
     (void)what;
-    n = udp_rx_recv(w->rx, fd, false);
-    for (int i = 0; i < n; i++) {
-        if (udp_rx_truncated(w->rx, i)) {
+    n = udp_relay_recv(w, fd, &first);
+    for (int i = first; i < first + n; i++) {
+        if (udp_rx_truncated(rx, i)) {
             STATS_INC(w->stats.drop[DROP_OVERSIZE]);
             continue;
         }
-        relay_peer_data(w->relay, ps->owner, udp_rx_from(w->rx, i), udp_rx_data(w->rx, i),
-                        udp_rx_len(w->rx, i), worker_now(w));
+        relay_peer_data(w->relay, ps->owner, udp_rx_from(rx, i), udp_rx_data(rx, i),
+                        udp_rx_len(rx, i), worker_now(w));
     }
-    udp_flush_all(w);
 }
 
 /* Path MTU discovery "do": the kernel sets DF and refuses to fragment (RFC 8656 §14). */

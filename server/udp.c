@@ -28,6 +28,7 @@ typedef union {
 } ctl_buf;
 
 struct udp_rx {
+    int used; /* slots holding datagrams still referenced (udp_relay_recv's batch) */
     struct mmsghdr msgs[UDP_BATCH];
     struct iovec iov[UDP_BATCH];
     union addr from[UDP_BATCH];
@@ -177,11 +178,12 @@ int udp_sock_send_ref(struct udp_sock *s, const union addr *dst, const union add
     return enqueue(s, dst, src, buf, len, false);
 }
 
-int udp_rx_recv(struct udp_rx *rx, int fd, bool pktinfo)
+/* Receives into slots [first, UDP_BATCH) of rx.  Returns how many datagrams came. */
+static int recv_at(struct udp_rx *rx, int first, int fd, bool pktinfo)
 {
     int n;
 
-    for (int i = 0; i < UDP_BATCH; i++) {
+    for (int i = first; i < UDP_BATCH; i++) {
         struct msghdr *h = &rx->msgs[i].msg_hdr;
         h->msg_namelen = sizeof(rx->from[i]);
         h->msg_control = pktinfo ? rx->ctl[i].buf : NULL;
@@ -189,12 +191,30 @@ int udp_rx_recv(struct udp_rx *rx, int fd, bool pktinfo)
         h->msg_flags = 0;
         rx->iov[i].iov_len = UDP_MAX_DATAGRAM;
     }
-    n = recvmmsg(fd, rx->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+    n = recvmmsg(fd, rx->msgs + first, (unsigned)(UDP_BATCH - first), MSG_DONTWAIT, NULL);
     if (n < 0) {
         if (errno != EAGAIN && errno != EINTR)
             log_debug("udp receive: %s", strerror(errno));
         return 0;
     }
+    return n;
+}
+
+int udp_rx_recv(struct udp_rx *rx, int fd, bool pktinfo)
+{
+    return recv_at(rx, 0, fd, pktinfo);
+}
+
+int udp_relay_recv(struct worker *w, int fd, int *first)
+{
+    struct udp_rx *rx = w->relay_rx;
+    int n;
+
+    if (rx->used == UDP_BATCH)
+        udp_flush_all(w);
+    *first = rx->used;
+    n = recv_at(rx, rx->used, fd, false);
+    rx->used += n;
     return n;
 }
 
@@ -228,6 +248,7 @@ void udp_flush_all(struct worker *w)
     for (size_t k = 0; k < w->nudp; k++)
         if (w->udp[k]->out.n > 0)
             flush(w->udp[k]);
+    w->relay_rx->used = 0; /* nothing queued refers to it any more */
 }
 
 static void receive_one(struct udp_sock *s, struct udp_rx *rx, int i)

@@ -26,6 +26,13 @@ void udp_rx_free(struct udp_rx *rx);
  * pktinfo).  Returns how many, 0 when none was waiting. */
 int udp_rx_recv(struct udp_rx *rx, int fd, bool pktinfo);
 
+/* Relay endpoints receive into a batch of their own (worker.relay_rx) that fills across
+ * callbacks and empties at udp_flush_all, which the worker runs at the end of every loop
+ * iteration: what many relay sockets receive in one iteration leaves toward the clients in one
+ * sendmmsg per listener, not one each.  Receives from fd into the free slots (flushing first
+ * when there are none); returns how many came, the first at *first. */
+int udp_relay_recv(struct worker *w, int fd, int *first);
+
 /* Datagram i of the last batch: its bytes (UDP_RX_HEADROOM writable bytes before them and 4
  * after, for framing in place), length, source, and whether it was cut (larger than
  * UDP_MAX_DATAGRAM). */

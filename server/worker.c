@@ -122,7 +122,7 @@ int worker_new(struct worker **out, const struct worker_shared *sh, int id,
     w->base = event_base_new();
     if (w->base == NULL)
         goto nomem;
-    if (udp_rx_new(&w->rx) < 0)
+    if (udp_rx_new(&w->rx) < 0 || udp_rx_new(&w->relay_rx) < 0)
         goto nomem;
     peer_io_init(&w->io, w);
     if (relay_new(&w->relay, sh->relay, &w->io, (unsigned)id, worker_now(w)) < 0 ||
@@ -154,8 +154,15 @@ static void *worker_main(void *arg)
 
     log_debug("worker %d running", w->id);
     atomic_store(&w->stats.heartbeat, worker_now(w));
-    if (event_base_dispatch(w->base) < 0)
-        log_error("worker %d: event loop failed", w->id);
+    /* One iteration at a time, so that what the iteration's callbacks queued for UDP clients
+     * leaves in one sendmmsg per listener at its end. */
+    while (!event_base_got_exit(w->base) && !event_base_got_break(w->base)) {
+        if (event_base_loop(w->base, EVLOOP_ONCE) < 0) {
+            log_error("worker %d: event loop failed", w->id);
+            break;
+        }
+        udp_flush_all(w);
+    }
     log_debug("worker %d stopped", w->id);
     return NULL;
 }
@@ -214,6 +221,7 @@ void worker_free(struct worker *w)
     for (size_t i = 0; i < w->nudp; i++)
         udp_sock_close(w->udp[i]);
     udp_rx_free(w->rx);
+    udp_rx_free(w->relay_rx);
     if (w->base)
         event_base_free(w->base);
     free(w);

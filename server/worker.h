@@ -55,7 +55,8 @@ struct worker {
     pthread_t thread;
     bool started;
 
-    struct udp_rx *rx;                        /* receive batch shared by this worker's sockets */
+    struct udp_rx *rx;       /* receive batch shared by this worker's listeners */
+    struct udp_rx *relay_rx; /* the relay endpoints' batch (udp_relay_recv) */
     struct udp_sock *udp[WORKER_MAX_LISTEN];
     size_t nudp;
     struct tcp_listener *tcp[WORKER_MAX_LISTEN];
