@@ -1,7 +1,7 @@
 /* test_reload.c — SIGHUP through the real turnserver: the config file read again replaces the
  * users, the REST secrets, the peer deny list and the TLS certificate while a TLS allocation
  * keeps relaying; a part that fails to load, and a config file that does not parse, leave the
- * old state serving. */
+ * old state serving; a log file renamed by logrotate is opened again. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,6 +208,55 @@ static void broken_file_changes_nothing(void)
     CHECK(verifies_with(&new_certs));
 }
 
+/* True when path holds needle. */
+static bool file_contains(const char *path, const char *needle)
+{
+    static char buf[1 << 16];
+    FILE *f = fopen(path, "r");
+    size_t n;
+
+    if (f == NULL)
+        return false;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return strstr(buf, needle) != NULL;
+}
+
+/* logrotate: the log file renamed, SIGHUP, and the server writes to a new file by the old name,
+ * nothing more to the renamed one.  Lines carry ISO-8601 UTC timestamps. */
+static void log_reopened(void)
+{
+    /* Relative to the server's working directory, its test directory: the file the test reads. */
+    const char *args[] = {"--listening-ip", "127.0.0.1", "--user", "bob:Sesame-1",
+                          "--log-file", "server.log", NULL};
+    char rotated[160];
+    int y, mo, d, h, mi, sec, ms;
+    struct proc p;
+    FILE *f;
+
+    if (!CHECK_INT(proc_start(&p, args), 0))
+        return;
+    snprintf(rotated, sizeof(rotated), "%s.1", p.log);
+    CHECK_INT(turnc_try_allocate(SOCK_DGRAM, "127.0.0.1", p.port, "bob", "Sesame-1"), 0);
+    CHECK(proc_log_contains(&p, "allocation start user=bob", TIMEOUT));
+    CHECK_INT(rename(p.log, rotated), 0);
+    kill(p.pid, SIGHUP);
+    CHECK(proc_log_contains(&p, "SIGHUP: log file reopened", 5000));
+    CHECK_INT(turnc_try_allocate(SOCK_DGRAM, "127.0.0.1", p.port, "bob", "Sesame-1"), 0);
+    CHECK(proc_log_contains(&p, "allocation start user=bob", TIMEOUT));
+    CHECK(file_contains(rotated, "allocation start user=bob"));
+    CHECK(!file_contains(rotated, "SIGHUP"));
+    f = fopen(p.log, "r");
+    CHECK(f != NULL && fscanf(f, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &y, &mo, &d, &h, &mi, &sec,
+                             &ms) == 7 && y >= 2024 && mo >= 1 && mo <= 12);
+    if (f)
+        fclose(f);
+    CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
+    unlink(rotated);
+    proc_cleanup(&p);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/turnpike-reload-XXXXXX";
@@ -223,6 +272,7 @@ int main(void)
         RUN(reload_while_relaying);
         RUN(bad_certificate_keeps_old);
         RUN(broken_file_changes_nothing);
+        RUN(log_reopened);
         rc = proc_stop(&srv, SIGTERM, 5000, NULL);
         CHECK_INT(rc, 0);
         proc_cleanup(&srv);
