@@ -208,6 +208,11 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC) | $(B)/.deps-test
 	@mkdir -p $(dir $@)
 	$(call say,FUZZ,$@)$(FUZZ_CC) $(CPPFLAGS:-MMD=) $(WARN) $(FUZZ_FLAGS) -o $@ $^ -lcrypto
 
+# The text parsers' target also needs the modules whose parsers it drives.
+$(B)/fuzz/fuzz_text: auth/store.c auth/rest.c auth/err.c auth/redisconf.c auth/schema.c \
+                     relay/policy.c server/config.c server/config_opts.c server/config_table.c \
+                     server/log.c
+
 $(B)/fuzz/seeds: tests/fuzz/seeds.c $(FUZZ_LIBSRC) | $(B)/.deps-build
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) -I. -D_GNU_SOURCE $(CFLAGS) -o $@ $^ -lcrypto

@@ -1,6 +1,7 @@
 /* seeds.c — writes the fuzz seed corpora: RFC vectors and built messages of every kind.
  *
- *   seeds OUTDIR   fills OUTDIR/stun_decode/ and OUTDIR/stream_frame/ (one file per seed) */
+ *   seeds OUTDIR   fills OUTDIR/stun_decode/, OUTDIR/stream_frame/ and OUTDIR/text/, one file
+ *                  per seed (text/ also takes etc/turnserver.conf, read from the top directory) */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -152,9 +153,59 @@ static void streams(const char *dir)
     put(dir, "stun-only", vec_rfc5769_ipv6, sizeof vec_rfc5769_ipv6);
 }
 
+/* One text for fuzz_text: the parser's number (its enum there), then the text. */
+static void put_text(const char *dir, const char *name, uint8_t parser, const char *text,
+                     size_t len)
+{
+    static uint8_t buf[1 << 17];
+
+    if (len + 1 > sizeof buf)
+        len = sizeof buf - 1;
+    buf[0] = parser;
+    memcpy(buf + 1, text, len);
+    put(dir, name, buf, len + 1);
+}
+
+/* Texts for fuzz_text: the shipped turnserver.conf (read from etc/ when make runs this from
+ * the top directory) and a sample of what each parser takes. */
+static void texts(const char *dir)
+{
+    static const struct {
+        const char *name;
+        uint8_t parser;
+        const char *text;
+    } t[] = {
+        {"config", 0, "listening-port=3478\nrealm example.org\nuser=alice:pw\n# note\nverbose\n"
+                      "denied-peer-ip=10.0.0.0-10.255.255.255\nmin-port=49152\n"},
+        {"userdb", 1, "# users\nalice:Sesame\nbob:0x0123456789abcdef0123456789abcdef\n\n"},
+        {"user", 2, "alice:Sesame-9f3b"},
+        {"user-keys", 2, "carol:0x0123456789abcdef0123456789abcdef:0x0123456789abcdef0123456789"
+                         "abcdef0123456789abcdef0123456789abcdef"},
+        {"redis", 3, "host=127.0.0.1 port=6379 dbname=2 password=x connect_timeout=30"},
+        {"redis-unix", 3, "unix_socket=/run/redis/redis.sock db=0 user=turn"},
+        {"range-cidr", 4, "2001:db8::/32"},
+        {"range-span", 4, "192.0.2.1-192.0.2.99"},
+        {"addr-v4", 5, "192.0.2.1:3478"},
+        {"addr-v6", 5, "[2001:db8::1]:5349"},
+        {"md5", 6, "0123456789abcdef0123456789abcdef"},
+        {"count", 6, "4294967295"},
+        {"origin", 6, "HTTPS://Example.ORG:443"},
+    };
+    static char conf[1 << 17];
+    FILE *f = fopen("etc/turnserver.conf", "r");
+
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        put_text(dir, t[i].name, t[i].parser, t[i].text, strlen(t[i].text));
+    if (f) {
+        size_t n = fread(conf, 1, sizeof conf, f);
+        fclose(f);
+        put_text(dir, "turnserver.conf", 0, conf, n);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    char a[4096], s[4096];
+    char a[4096], s[4096], t[4096];
 
     if (argc != 2) {
         fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
@@ -162,11 +213,13 @@ int main(int argc, char **argv)
     }
     snprintf(a, sizeof a, "%s/stun_decode", argv[1]);
     snprintf(s, sizeof s, "%s/stream_frame", argv[1]);
-    if (make_dir(argv[1]) != 0 || make_dir(a) != 0 || make_dir(s) != 0)
+    snprintf(t, sizeof t, "%s/text", argv[1]);
+    if (make_dir(argv[1]) != 0 || make_dir(a) != 0 || make_dir(s) != 0 || make_dir(t) != 0)
         return 1;
     vectors(a);
     built_messages(a);
     vectors(s);
     streams(s);
+    texts(t);
     return failures == 0 ? 0 : 1;
 }
