@@ -1,5 +1,6 @@
 /* test_limits.c — the limits of issue 6 against the real server: --max-bps measured over
- * several seconds in both directions, --max-allocations-per-ip, --unauthorized-ratelimit. */
+ * several seconds in both directions, --bps-capacity shared by two allocations,
+ * --max-allocations-per-ip, --unauthorized-ratelimit. */
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -142,6 +143,70 @@ out:
     proc_cleanup(&p);
 }
 
+/* --bps-capacity: two allocations each sending twice the server's capacity toward one peer;
+ * what reaches it is the capacity (within 10 %), shared by both, the rest counted. */
+static void server_capacity(void)
+{
+    const char *args[] = {"--listening-ip", "127.0.0.1", "--relay-threads", "1", "--user",
+                          USER ":" PASS, "--allow-loopback-peers", "--bps-capacity", "100000",
+                          NULL};
+    static struct arrivals up;
+    union addr peer;
+    struct turnc t[2];
+    struct proc p;
+    long long start, next;
+    long from[2] = {0, 0};
+    double rate;
+    int pfd, opened = 0;
+
+    if (!CHECK(proc_start(&p, args) == 0))
+        return;
+    pfd = client_udp_bound("127.0.0.1", &peer);
+    for (; opened < 2 && pfd >= 0; opened++)
+        if (!CHECK(turnc_open(&t[opened], SOCK_DGRAM, "127.0.0.1", p.port, USER, PASS) == 0) ||
+            !CHECK(turnc_allocate(&t[opened]) == 0 && turnc_bind(&t[opened], 0x4000, &peer) == 0))
+            goto out;
+    start = next = proc_now_ms();
+    while (proc_now_ms() < start + SEND_MS) {
+        struct pollfd fd = {.fd = pfd, .events = POLLIN};
+        uint8_t buf[2048];
+        long long wait = next - proc_now_ms();
+
+        if (wait <= 0) {
+            for (int k = 0; k < 2; k++) {
+                memset(buf, 0, PAYLOAD);
+                buf[0] = (uint8_t)k; /* whose it is, seen at the peer */
+                turnc_channel_send(&t[k], 0x4000, buf, PAYLOAD);
+            }
+            up.sent += 2;
+            next += SEND_EVERY_MS;
+            continue;
+        }
+        if (poll(&fd, 1, (int)wait) <= 0)
+            continue;
+        while (recv(pfd, buf, sizeof(buf), MSG_DONTWAIT) == PAYLOAD) {
+            arrived(&up);
+            from[buf[0] & 1]++;
+        }
+    }
+    usleep(200000);
+    drain_peer(pfd, &up);
+    rate = burst_rate(&up);
+    printf("  --bps-capacity 100000, two allocations at 400000 B/s in all: %.0f B/s relayed "
+           "(%d of %ld packets: %ld and %ld from each)\n",
+           rate, up.n, up.sent, from[0], from[1]);
+    CHECK(rate > CAP * 0.9 && rate < CAP * 1.1);
+    CHECK(from[0] > up.n / 5 && from[1] > up.n / 5); /* shared, neither shut out */
+out:
+    for (int k = 0; k < opened; k++)
+        turnc_close(&t[k]);
+    CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
+    CHECK_INT(proc_log_number(&p, "relay.drop.bandwidth="), up.sent - up.n);
+    if (pfd >= 0)
+        close(pfd);
+    proc_cleanup(&p);
+}
+
 /* A client of the test from local_ip (NULL: 127.0.0.1). */
 static int open_from(struct turnc *t, int type, uint16_t port, const char *local_ip)
 {
@@ -267,6 +332,7 @@ static void unauthorized_ratelimit(void)
 int main(void)
 {
     RUN(bandwidth_cap);
+    RUN(server_capacity);
     RUN(allocations_per_ip);
     RUN(unauthorized_ratelimit);
     return check_summary();
