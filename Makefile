@@ -204,9 +204,10 @@ FUZZ_LIBSRC := $(wildcard proto/*.c)
 
 fuzz: $(FUZZ_NAMES:%=$(B)/fuzz/%) $(B)/fuzz/seeds
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC) | $(B)/.deps-test
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIBSRC) | $(B)/.deps-test
 	@mkdir -p $(dir $@)
-	$(call say,FUZZ,$@)$(FUZZ_CC) $(CPPFLAGS:-MMD=) $(WARN) $(FUZZ_FLAGS) -o $@ $^ -lcrypto
+	$(call say,FUZZ,$@)$(FUZZ_CC) $(CPPFLAGS:-MMD=) $(WARN) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) \
+	    -lcrypto
 
 # The text parsers' target also needs the modules whose parsers it drives.
 $(B)/fuzz/fuzz_text: auth/store.c auth/rest.c auth/err.c auth/redisconf.c auth/schema.c \

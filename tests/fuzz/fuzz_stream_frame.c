@@ -4,14 +4,7 @@
 
 #include "proto/frame.h"
 #include "proto/stun.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                           \
-    do {                                                                                     \
-        if (!(c))                                                                            \
-            abort();                                                                         \
-    } while (0)
+#include "tests/fuzz/fuzz.h"
 
 static uint8_t relay[FRAME_HEADROOM + 0x10000 + 3];
 

@@ -5,17 +5,9 @@
 #include "proto/stun.h"
 #include "proto/stun_build.h"
 #include "proto/stun_integrity.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz.h"
 
 static const uint8_t key[16] = "fuzzing key 0123";
-
-/* A broken invariant is a crash, which is what the fuzzer reports. */
-#define REQUIRE(c)                                                                           \
-    do {                                                                                     \
-        if (!(c))                                                                            \
-            abort();                                                                         \
-    } while (0)
 
 /* Reads one recorded attribute through the getter its kind calls for. */
 static void read_attr(const struct stun_msg *m, const struct stun_attr *a)

@@ -19,14 +19,7 @@
 #include "relay/policy.h"
 #include "server/config.h"
 #include "server/log.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                           \
-    do {                                                                                     \
-        if (!(c))                                                                            \
-            abort();                                                                         \
-    } while (0)
+#include "tests/fuzz/fuzz.h"
 
 enum parser {
     P_CONFIG,
