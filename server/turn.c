@@ -23,27 +23,33 @@ static void count_failure(struct worker *w, const struct stun_msg *m, int code)
     STATS_INC(w->stats.auth[why]);
 }
 
-/* The keys r->user may have in realm: the embedded store's (users, userdb file, static REST
- * secrets; its realm is --realm) and, when none of them verifies m, the Redis user
- * database's.  Their number, or RSTORE_PARKED, or RSTORE_FAILED. */
-static int find_keys(struct worker *w, const struct relay_client *c, const struct stun_msg *m,
-                     const char *realm, uint32_t wall, struct auth_req *r,
-                     struct auth_key *keys)
+/* Verifies m with the keys r->user has in realm, each store asked and each key tried once: the
+ * embedded store's (users, userdb file, static REST secrets; its realm is --realm) and, when
+ * none of them verifies m, the Redis user database's.  True when one did (r->key set); else
+ * r->code is set, or *wait is RSTORE_PARKED or RSTORE_FAILED (0 otherwise). */
+static bool verify(struct worker *w, const struct relay_client *c, const struct stun_msg *m,
+                   const char *realm, uint32_t wall, struct auth_req *r, int *wait)
 {
     const struct auth *a = w->shared->auth;
-    int n = 0, k;
+    struct auth_key keys[AUTH_MAX_KEYS];
+    int n = 0;
 
-    if (strcmp(realm, a->realm) == 0) {
+    *wait = 0;
+    if (strcmp(realm, a->realm) == 0)
         n = auth_store_lookup(a->store, (const uint8_t *)r->user, r->user_len, wall, keys,
                               AUTH_MAX_KEYS);
-        if (n < 0)
-            n = 0;
+    if (n < 0)
+        n = 0;
+    if (w->rstore != NULL) {
+        if (auth_check(m, keys, (size_t)n, r))
+            return true;
+        n = rstore_keys(w, c, m, realm, r->user, r->user_len, wall, keys, AUTH_MAX_KEYS);
+        if (n < 0) {
+            *wait = n;
+            return false;
+        }
     }
-    if (w->rstore == NULL || auth_check(m, keys, (size_t)n, r))
-        return n;
-    k = rstore_keys(w, c, m, realm, r->user, r->user_len, wall, keys + n,
-                    AUTH_MAX_KEYS - (size_t)n);
-    return k < 0 ? k : n + k;
+    return auth_finish(a, m, keys, (size_t)n, r) == 0;
 }
 
 /* Authenticates m in realm.  Returns 0 with r filled, TURN_PARKED, or -1 after answering the
@@ -54,22 +60,20 @@ static int authenticate(struct worker *w, const struct relay_client *c,
                         struct auth_req *r)
 {
     const struct auth *a = w->shared->auth;
-    struct auth_key keys[AUTH_MAX_KEYS];
     uint8_t out[DISPATCH_REPLY_MAX];
     struct stun_builder b;
-    int n;
+    int wait;
 
     if (auth_begin(a, realm, m, &c->remote, wall, r) == 0) {
-        n = find_keys(w, c, m, realm, wall, r, keys);
-        if (n == RSTORE_PARKED)
+        if (verify(w, c, m, realm, wall, r, &wait))
+            return 0;
+        if (wait == RSTORE_PARKED)
             return TURN_PARKED;
-        if (n == RSTORE_FAILED) {
+        if (wait == RSTORE_FAILED) {
             dispatch_error(w, c, m, 500, "The user database cannot be reached",
                            DISPATCH_REPLY_MAX);
             return -1;
         }
-        if (auth_finish(a, m, keys, (size_t)n, r) == 0)
-            return 0;
     }
     /* A client that keeps failing (or a flood of strangers from one address) gets at most
      * --unauthorized-ratelimit 401s a second; the rest are dropped, counted. */
@@ -107,12 +111,15 @@ static int relay_turn(struct worker *w, const struct relay_client *c, const stru
     memcpy(sig.key, r->key, sizeof(sig.key));
     if (m->method == STUN_METHOD_ALLOCATE) {
         code = rstore_allocate(w, c, m, realm, r->user, &limits, &granted);
-        if (code == RSTORE_PARKED || code == RSTORE_FAILED)
-            return code == RSTORE_PARKED ? TURN_PARKED : 500;
-        if (code == 486) {
+        if (code == RSTORE_PARKED)
+            return TURN_PARKED;
+        if (code == RSTORE_FAILED || code == 486) {
+            code = code == 486 ? 486 : 500;
             stun_build_response(b, out, cap, m, STUN_CLASS_ERROR);
-            stun_build_error(b, 486, "Allocation quota reached");
-            return 486;
+            stun_build_error(b, code,
+                             code == 486 ? "Allocation quota reached"
+                                         : "The user database cannot be reached");
+            return code;
         }
     }
     code = relay_request(w->relay, c, m, r->user, limits, sigp, worker_now(w), b, out, cap);
@@ -148,11 +155,6 @@ int turn_request(struct worker *w, const struct relay_client *c, struct stun_msg
             return TURN_PARKED;
         if (code == RELAY_ANSWERED || code == RELAY_HANDOFF)
             return 0;
-        if (code == 500) {
-            dispatch_error(w, c, m, 500, "The user database cannot be reached",
-                           DISPATCH_REPLY_MAX);
-            return 0;
-        }
     }
     if (code == 441)
         count_failure(w, m, code);
