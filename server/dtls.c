@@ -523,7 +523,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
         for (int i = 0; i < n; i++)
             receive_one(sock, w->rx, i);
-        udp_flush_all(w); /* what relaying queued for UDP clients */
         if (n < UDP_BATCH)
             break;
     }

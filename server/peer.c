@@ -46,10 +46,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         relay_peer_data(w->relay, ps->owner, udp_rx_from(rx, i), udp_rx_data(rx, i),
                         udp_rx_len(rx, i), worker_now(w));
     }
-    /* Nothing else ready in this iteration: no one to share the sendmmsg with, send now
-     * rather than after the loop's other work. */
-    if (event_base_get_num_events(w->base, EVENT_BASE_COUNT_ACTIVE) == 0)
-        udp_flush_all(w);
 }
 
 /* Path MTU discovery "do": the kernel sets DF and refuses to fragment (RFC 8656 §14). */

@@ -156,7 +156,7 @@ static void *worker_main(void *arg)
     atomic_store(&w->stats.heartbeat, worker_now(w));
     /* One iteration at a time, so that what the iteration's callbacks queued for UDP clients
      * leaves in one sendmmsg per listener at its end. */
-    while (!event_base_got_exit(w->base) && !event_base_got_break(w->base)) {
+    while (!event_base_got_exit(w->base)) {
         if (event_base_loop(w->base, EVLOOP_ONCE) < 0) {
             log_error("worker %d: event loop failed", w->id);
             break;

@@ -43,7 +43,7 @@ struct worker_shared {
 };
 
 /* Everything a worker owns.  Only the worker's own thread touches it while it runs, except
- * `stats` (read by anyone with atomic loads) and the stop request (event_base_loopbreak is
+ * `stats` (read by anyone with atomic loads) and the stop request (event_base_loopexit is
  * thread-safe).  The server module and the transports in server/ read the fields directly. */
 struct worker {
     int id;
