@@ -358,9 +358,7 @@ int rconn_new(struct rconn **out, struct event_base *base, const struct rconn_op
     snprintf(c->where, sizeof c->where, "%s %s", o->name, desc);
     c->down_note = o->down_note;
     c->timeout_ms = o->timeout_ms ? o->timeout_ms : 1000;
-    c->connect_ms = c->conf.connect_timeout ? c->conf.connect_timeout * 1000
-                    : o->connect_timeout_ms ? o->connect_timeout_ms
-                                            : DEFAULT_CONNECT_MS;
+    c->connect_ms = c->conf.connect_timeout ? c->conf.connect_timeout * 1000 : DEFAULT_CONNECT_MS;
     c->log = o->log;
     c->group = o->group;
     c->backoff_ms = BACKOFF_MIN_MS;

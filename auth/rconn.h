@@ -36,7 +36,6 @@ struct rconn_opts {
     const char *name;                  /* "userdb", "statsdb": named in the log lines */
     unsigned timeout_ms;               /* --redis-timeout: a command not answered by then
                                           drops the connection and fails */
-    unsigned connect_timeout_ms;       /* when conf gives none */
     const char *down_note;             /* what an outage means, for its log line */
     rconn_log_fn *log;
     struct rconn_group *group;         /* may be NULL: every outage is logged */

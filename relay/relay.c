@@ -513,11 +513,6 @@ const struct relay_stats *relay_stats(const struct relay *r)
     return &r->stats;
 }
 
-size_t relay_count(const struct relay *r)
-{
-    return r->count;
-}
-
 const char *relay_reason(const struct relay *r)
 {
     return r->reason ? r->reason : "";

@@ -301,9 +301,6 @@ void relay_tick(struct relay *r, uint32_t now);
 /* The client's stream closed: its allocation (if any) goes with it. */
 void relay_client_gone(struct relay *r, const struct relay_client *c);
 
-/* Allocations this relay holds right now. */
-size_t relay_count(const struct relay *r);
-
 /* The allocation on a 5-tuple, or NULL. */
 struct relay_alloc *relay_find(struct relay *r, const struct relay_client *c);
 

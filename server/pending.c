@@ -188,8 +188,3 @@ void pending_forget(struct pending *p, const void *handle)
             item_drop(it);
     }
 }
-
-size_t pending_count(const struct pending *p)
-{
-    return p->count;
-}

@@ -45,7 +45,4 @@ int pending_verdict(struct pending *p, const struct relay_client *c, const struc
 /* The connection or session handle is closing: its requests are forgotten. */
 void pending_forget(struct pending *p, const void *handle);
 
-/* Requests waiting now. */
-size_t pending_count(const struct pending *p);
-
 #endif

@@ -30,7 +30,6 @@
 #define ORIGIN_FETCHES_PER_S 100
 
 struct rstore_shared {
-    const struct config *cfg;
     struct auth_redisconf userdb;
     struct auth_redisconf statsdb;
     bool has_userdb, has_statsdb;
@@ -70,6 +69,7 @@ int rstore_shared_new(struct rstore_shared **out, const struct config *cfg, char
                       size_t errlen)
 {
     struct rstore_shared *s;
+    const char *bad = NULL;
     char why[256];
 
     *out = NULL;
@@ -79,13 +79,14 @@ int rstore_shared_new(struct rstore_shared **out, const struct config *cfg, char
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    s->cfg = cfg;
-    if ((cfg->redis_userdb &&
-         auth_redisconf_parse(&s->userdb, cfg->redis_userdb, why, sizeof why) < 0) ||
-        (cfg->redis_statsdb &&
-         auth_redisconf_parse(&s->statsdb, cfg->redis_statsdb, why, sizeof why) < 0)) {
-        snprintf(err, errlen, "%s: %s", cfg->redis_userdb ? "--redis-userdb" : "--redis-statsdb",
-                 why);
+    if (cfg->redis_userdb &&
+        auth_redisconf_parse(&s->userdb, cfg->redis_userdb, why, sizeof why) < 0)
+        bad = "--redis-userdb";
+    else if (cfg->redis_statsdb &&
+             auth_redisconf_parse(&s->statsdb, cfg->redis_statsdb, why, sizeof why) < 0)
+        bad = "--redis-statsdb";
+    if (bad) {
+        snprintf(err, errlen, "%s: %s", bad, why);
         rstore_shared_free(s);
         return -1;
     }

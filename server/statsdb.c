@@ -106,12 +106,11 @@ static void ignore(void *arg, const struct rconn_reply *reply)
 }
 
 static void run_script(struct statsdb *s, const char *script, const char *key, const char *a1,
-                       const char *a2, const char *a3, rconn_reply_fn *fn, void *arg)
+                       const char *a2, const char *a3)
 {
     const char *argv[] = {"EVAL", script, "1", key, a1, a2, a3, NULL};
 
-    if (rconn_commandv(s->conn, fn, arg, argv) < 0 && fn != ignore)
-        fn(arg, NULL);
+    rconn_commandv(s->conn, ignore, NULL, argv);
 }
 
 void statsdb_allocation(struct statsdb *s, const char *realm, const struct relay_alloc_info *i)
@@ -130,7 +129,7 @@ void statsdb_allocation(struct statsdb *s, const char *realm, const struct relay
         rconn_commandv(s->conn, ignore, NULL,
                        (const char *const[]){"SET", key, msg, "EX", ttl, NULL});
         rconn_commandv(s->conn, ignore, NULL, (const char *const[]){"PUBLISH", key, msg, NULL});
-        run_script(s, touch_script, set, id, ttl, NULL, ignore, NULL);
+        run_script(s, touch_script, set, id, ttl, NULL);
         return;
     }
     rconn_commandv(s->conn, ignore, NULL, (const char *const[]){"DEL", key, NULL});

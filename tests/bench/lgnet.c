@@ -196,14 +196,6 @@ int lgnet_tls_new(struct lgnet_tls **out)
     return 0;
 }
 
-void lgnet_tls_free(struct lgnet_tls *t)
-{
-    if (t == NULL)
-        return;
-    SSL_CTX_free(t->ctx);
-    free(t);
-}
-
 int lgnet_stream_open(struct lgnet_stream **out, const union addr *server, const union addr *local,
                       struct lgnet_tls *tls)
 {

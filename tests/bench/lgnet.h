@@ -70,9 +70,9 @@ bool lgnet_rxq_dst(const struct lgnet_rxq *q, int i, union addr *out);
 struct lgnet_tls;
 struct lgnet_stream;
 
-/* A TLS client context that accepts any server certificate (the benchmark's self-signed one). */
+/* A TLS client context that accepts any server certificate (the benchmark's self-signed one),
+ * kept until the process exits. */
 int lgnet_tls_new(struct lgnet_tls **out);
-void lgnet_tls_free(struct lgnet_tls *t);
 
 /* Starts a non-blocking connection from local (port 0) to server, over TLS when tls is not
  * NULL.  Returns 0 and *out, or -1.  The descriptor is lgnet_stream_fd(). */
