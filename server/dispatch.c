@@ -37,7 +37,6 @@ int dispatch_finish(struct worker *w, const struct relay_client *c, const struct
         stun_build_fingerprint(b);
     if (stun_build_end(b, &len) < 0 || len > limit)
         return -1;
-    STATS_INC(w->stats.reply[stats_reply_index(code)]);
     STATS_INC(w->stats.answers[stats_method_index(req->method)][stats_reply_index(code)]);
     dispatch_send(w, c, b->buf, len);
     return 0;

@@ -372,8 +372,12 @@ void server_log_stats(const struct server *s)
     n += (size_t)snprintf(line, sizeof(line), "stats: rx=%llu tx=%llu binding=%llu",
                           (unsigned long long)sum.rx_packets, (unsigned long long)sum.tx_packets,
                           (unsigned long long)sum.binding_requests);
-    for (int i = 0; i < REPLY_COUNT; i++)
-        append_nonzero(line, sizeof(line), &n, "reply", stats_reply_name(i), sum.reply[i]);
+    for (int i = 0; i < REPLY_COUNT; i++) {
+        uint64_t by_code = 0; /* over every method */
+        for (int m = 0; m < METHOD_COUNT; m++)
+            by_code += sum.answers[m][i];
+        append_nonzero(line, sizeof(line), &n, "reply", stats_reply_name(i), by_code);
+    }
     for (int i = 0; i < DROP_COUNT; i++)
         append_nonzero(line, sizeof(line), &n, "drop", stats_drop_name(i), sum.drop[i]);
     for (int i = 0; i < CONN_COUNT; i++)

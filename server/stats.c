@@ -159,8 +159,6 @@ void stats_sum(struct stats *dst, const struct stats *src)
     add(&dst->binding_indications, &src->binding_indications);
     for (int i = 0; i < DROP_COUNT; i++)
         add(&dst->drop[i], &src->drop[i]);
-    for (int i = 0; i < REPLY_COUNT; i++)
-        add(&dst->reply[i], &src->reply[i]);
     for (int m = 0; m < METHOD_COUNT; m++)
         for (int i = 0; i < REPLY_COUNT; i++)
             add(&dst->answers[m][i], &src->answers[m][i]);

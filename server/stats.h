@@ -91,8 +91,7 @@ struct stats {
     _Atomic uint64_t binding_requests;
     _Atomic uint64_t binding_indications;
     _Atomic uint64_t drop[DROP_COUNT];
-    _Atomic uint64_t reply[REPLY_COUNT];
-    _Atomic uint64_t answers[METHOD_COUNT][REPLY_COUNT]; /* the same, by method */
+    _Atomic uint64_t answers[METHOD_COUNT][REPLY_COUNT]; /* answers sent, by method and code */
     _Atomic uint64_t auth[AUTH_COUNT];
     _Atomic uint64_t heartbeat;   /* the worker clock at its last tick: is the loop alive? */
     _Atomic uint64_t loop_lag_us; /* how late its last 1 s tick ran: is the loop keeping up? */
