@@ -62,14 +62,7 @@ static bool hup(const char *expect)
 /* The answer to a fresh allocation of user with pass over UDP: 0 or the error code. */
 static int allocate_as(const char *user, const char *pass)
 {
-    struct turnc t;
-    int code;
-
-    if (turnc_open(&t, SOCK_DGRAM, "127.0.0.1", srv.port, user, pass) < 0)
-        return -1;
-    code = turnc_allocate(&t);
-    turnc_close(&t);
-    return code;
+    return turnc_try_allocate(SOCK_DGRAM, "127.0.0.1", srv.port, user, pass);
 }
 
 /* The same with a REST name valid for an hour, its password made from secret. */

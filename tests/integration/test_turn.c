@@ -20,19 +20,6 @@
 
 static struct proc srv;
 
-/* A UDP echo peer of the test's own on 127.0.0.1: returns its socket; *peer its address. */
-static int open_peer(union addr *peer)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    socklen_t len = sizeof(*peer);
-
-    addr_parse(peer, "127.0.0.1", 0);
-    if (fd < 0 || bind(fd, &peer->sa, addr_len(peer)) < 0 ||
-        getsockname(fd, &peer->sa, &len) < 0)
-        return -1;
-    return fd;
-}
-
 /* Receives one datagram on the peer socket within ms; returns its length or -1. */
 static ssize_t peer_recv(int fd, uint8_t *buf, size_t cap, union addr *from, int ms)
 {
@@ -56,7 +43,7 @@ static void whole_flow(void)
     uint8_t buf[256];
     uint16_t chan = 0;
     ssize_t n;
-    int pfd = open_peer(&peer);
+    int pfd = client_udp_bound("127.0.0.1", &peer);
 
     if (!CHECK(pfd >= 0) || !CHECK(open_client(&t, "secret") == 0))
         return;
@@ -132,7 +119,8 @@ static void drops_are_counted(void)
     struct turnc t;
     union addr peer, stranger_addr;
     uint8_t big[6000];
-    int pfd = open_peer(&peer), stranger = open_peer(&stranger_addr);
+    int pfd = client_udp_bound("127.0.0.1", &peer);
+    int stranger = client_udp_bound("127.0.0.1", &stranger_addr);
 
     if (!CHECK(pfd >= 0 && stranger >= 0) || !CHECK(open_client(&t, "secret") == 0))
         return;
@@ -226,7 +214,6 @@ static void userdb_reload(void)
     const char *args[] = {"--listening-ip", "127.0.0.1", "--realm", "example.org", "--userdb",
                           "users.txt", "--relay-threads", "1", NULL};
     struct proc p;
-    struct turnc t;
     char path[160];
     FILE *f;
     const char *missing[] = {"turnserver", "-n", "--userdb", "users.txt", NULL};
@@ -242,28 +229,24 @@ static void userdb_reload(void)
     args[5] = path;
     if (!CHECK(proc_start(&p, args) == 0))
         goto out;
-    turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, "carol", "carol-pass");
-    CHECK_INT(turnc_allocate(&t), 401);
-    turnc_close(&t);
+    CHECK_INT(turnc_try_allocate(SOCK_DGRAM, "127.0.0.1", p.port, "carol", "carol-pass"),
+              401);
     f = fopen(path, "w");
     fprintf(f, "carol:carol-pass\n");
     fclose(f);
     kill(p.pid, SIGHUP);
     CHECK(proc_log_contains(&p, "reloaded: users; userdb;", 3000));
-    turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, "carol", "carol-pass");
-    CHECK_INT(turnc_allocate(&t), 0);
-    turnc_close(&t);
-    turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, "bob", "first-pass");
-    CHECK_INT(turnc_allocate(&t), 401);
-    turnc_close(&t);
+    CHECK_INT(turnc_try_allocate(SOCK_DGRAM, "127.0.0.1", p.port, "carol", "carol-pass"),
+              0);
+    CHECK_INT(turnc_try_allocate(SOCK_DGRAM, "127.0.0.1", p.port, "bob", "first-pass"),
+              401);
     f = fopen(path, "w");
     fprintf(f, "no colon here\n");
     fclose(f);
     kill(p.pid, SIGHUP);
     CHECK(proc_log_contains(&p, "not reloaded, the old state stays: userdb: ", 3000));
-    turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, "carol", "carol-pass");
-    CHECK_INT(turnc_allocate(&t), 0);
-    turnc_close(&t);
+    CHECK_INT(turnc_try_allocate(SOCK_DGRAM, "127.0.0.1", p.port, "carol", "carol-pass"),
+              0);
     CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
     proc_cleanup(&p);
 out:

@@ -16,11 +16,6 @@
 
 static struct proc srv;
 
-static int open_peer(union addr *peer)
-{
-    return client_udp_bound("127.0.0.1", peer);
-}
-
 /* Data both ways over a TCP client connection, on a channel (padded frames) and with Send. */
 static void relay_over_tcp(void)
 {
@@ -29,7 +24,7 @@ static void relay_over_tcp(void)
     uint8_t buf[256];
     socklen_t flen = sizeof(from);
     uint16_t chan = 0;
-    int pfd = open_peer(&peer);
+    int pfd = client_udp_bound("127.0.0.1", &peer);
 
     if (!CHECK(pfd >= 0) ||
         !CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", srv.port, "alice", "secret") == 0))
@@ -73,7 +68,7 @@ static void allocation_outlives_idle_timeout(void)
     struct turnc t;
     union addr peer;
     uint8_t buf[64];
-    int pfd = open_peer(&peer);
+    int pfd = client_udp_bound("127.0.0.1", &peer);
 
     if (!CHECK(pfd >= 0) ||
         !CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", srv.port, "alice", "secret") == 0))
@@ -94,7 +89,7 @@ static void slow_client_drops(void)
     struct turnc t, other;
     union addr peer;
     long grew;
-    int pfd = open_peer(&peer);
+    int pfd = client_udp_bound("127.0.0.1", &peer);
 
     if (!CHECK(pfd >= 0) ||
         !CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", srv.port, "alice", "secret") == 0))
