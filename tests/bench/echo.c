@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "proto/addr.h"
+#include "tests/bench/lgnet.h"
 
 #define ECHO_BATCH     64
 #define ECHO_MAX_SOCKS 4
 #define ECHO_DGRAM     65536
-#define ECHO_BUFSZ     (4 << 20)
 /* Batches read from one socket per readiness before looking at the others. */
 #define ECHO_ROUNDS 16
 
@@ -40,23 +40,16 @@ struct echo {
 
 static int open_sock(const char *spec)
 {
+    char err[256];
     union addr a;
-    int fd, sz = ECHO_BUFSZ;
+    int fd;
 
     if (addr_parse(&a, spec, 0) < 0 || addr_port(&a) == 0) {
         fprintf(stderr, "echo: bad address %s (IP:PORT)\n", spec);
         return -1;
     }
-    fd = socket(a.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-    if (bind(fd, &a.sa, addr_len(&a)) < 0) {
-        fprintf(stderr, "echo: cannot bind %s: %s\n", spec, strerror(errno));
-        close(fd);
-        return -1;
-    }
+    if ((fd = lgnet_udp_open(&a, false, err, sizeof(err))) < 0)
+        fprintf(stderr, "echo: %s\n", err);
     return fd;
 }
 

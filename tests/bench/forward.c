@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "proto/addr.h"
+#include "tests/bench/lgnet.h"
 
 #define FWD_BATCH  64
 #define FWD_DGRAM  2048
@@ -57,18 +58,9 @@ struct fwd {
 
 static int udp_socket(const union addr *a)
 {
-    int fd = socket(a->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int sz = 4 << 20;
+    char err[256];
 
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-    if (bind(fd, &a->sa, addr_len(a)) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return lgnet_udp_open(a, false, err, sizeof(err));
 }
 
 /* The client of address a, created with its relay socket on first sight; NULL when full. */
