@@ -461,28 +461,39 @@ void tls_describe(const struct tls *t, char *buf, size_t cap)
 
 /* ---- TLS connections ----------------------------------------------------------------------- */
 
-struct bufferevent *tls_bev_accept(const struct tls *t, struct event_base *base, int fd)
+/* The TLS filter over a socket bufferevent of fd, in state, with wire[0..n) already read
+ * from fd: the records of many messages leave in one write, and the ciphertext waiting in the
+ * socket's buffer stays under TLS_WIRE_MAX, so that --max-tcp-buffer bounds the plaintext as
+ * it does for TCP.  Takes fd and ssl whatever happens.  Once handed to
+ * bufferevent_openssl_filter_new they are libevent's (BEV_OPT_CLOSE_ON_FREE), which frees
+ * them itself on some failures and not others, depending on the version: a failure there
+ * (out of memory) may leak them rather than free them twice. */
+static struct bufferevent *filter_new(struct event_base *base, int fd, SSL *ssl,
+                                      enum bufferevent_ssl_state state, const void *wire,
+                                      size_t n)
 {
-    SSL *ssl = tls_ssl_new(t);
-    struct bufferevent *wire = ssl ? bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
+    struct bufferevent *sock = ssl ? bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     struct bufferevent *bev;
 
-    if (wire == NULL) {
+    if (sock == NULL) {
         SSL_free(ssl);
         close(fd);
         return NULL;
     }
-    /* A filter over a socket bufferevent: the records of many messages leave in one write, and
-     * the ciphertext waiting in the socket's buffer stays under TLS_WIRE_MAX, so that
-     * --max-tcp-buffer bounds the plaintext as it does for TCP. */
-    bufferevent_setwatermark(wire, EV_WRITE, 0, TLS_WIRE_MAX);
-    bev = bufferevent_openssl_filter_new(base, wire, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                         BEV_OPT_CLOSE_ON_FREE);
+    if (n > 0)
+        evbuffer_add(bufferevent_get_input(sock), wire, n);
+    bufferevent_setwatermark(sock, EV_WRITE, 0, TLS_WIRE_MAX);
+    bev = bufferevent_openssl_filter_new(base, sock, ssl, state, BEV_OPT_CLOSE_ON_FREE);
     if (bev == NULL)
         return NULL;
     /* Most clients close without a close_notify: an end of stream, not an error. */
     bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
     return bev;
+}
+
+struct bufferevent *tls_bev_accept(const struct tls *t, struct event_base *base, int fd)
+{
+    return filter_new(base, fd, tls_ssl_new(t), BUFFEREVENT_SSL_ACCEPTING, NULL, 0);
 }
 
 SSL *tls_bev_detach(struct bufferevent *bev)
@@ -505,26 +516,7 @@ void tls_session_free(SSL *ssl)
 struct bufferevent *tls_bev_adopt(struct event_base *base, int fd, SSL *ssl, const void *wire,
                                   size_t n)
 {
-    struct bufferevent *sock = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-    struct bufferevent *bev;
-
-    if (sock == NULL) {
-        SSL_free(ssl);
-        close(fd);
-        return NULL;
-    }
-    if (n > 0)
-        evbuffer_add(bufferevent_get_input(sock), wire, n);
-    bufferevent_setwatermark(sock, EV_WRITE, 0, TLS_WIRE_MAX);
-    bev = bufferevent_openssl_filter_new(base, sock, ssl, BUFFEREVENT_SSL_OPEN,
-                                         BEV_OPT_CLOSE_ON_FREE);
-    if (bev == NULL) {
-        bufferevent_free(sock);
-        SSL_free(ssl);
-        return NULL;
-    }
-    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-    return bev;
+    return filter_new(base, fd, ssl, BUFFEREVENT_SSL_OPEN, wire, n);
 }
 
 void tls_log_established(struct bufferevent *bev, const union addr *remote)

@@ -72,7 +72,7 @@ struct bufferevent *tls_bev_accept(const struct tls *t, struct event_base *base,
  * to the session and unhooks it from bev's socket, so that freeing bev closes the socket but
  * leaves the session whole.  tls_bev_adopt: on the other worker, a connection over socket fd
  * continuing that session (the reference is consumed), with the n bytes of ciphertext wire
- * that had been read ahead.  NULL on failure (fd closed, session freed). */
+ * that had been read ahead.  NULL when out of memory, as tls_bev_accept says. */
 struct ssl_st *tls_bev_detach(struct bufferevent *bev);
 struct bufferevent *tls_bev_adopt(struct event_base *base, int fd, struct ssl_st *ssl,
                                   const void *wire, size_t n);
