@@ -244,10 +244,8 @@ static void on_user(void *arg, const struct rconn_reply *reply)
     if (s[0] != NULL && !(k->has_md5 = auth_schema_md5(s[0], len[0], k->md5)))
         malformed(f, AUTH_SCHEMA_KEY, "is not an MD5 key (32 hex digits)");
     /* coturn's older form: a plain password, which gives both keys. */
-    if (!k->has_md5 && s[1] != NULL && len[1] > 0 && strlen(s[1]) == len[1]) {
-        k->has_md5 = stun_key_md5(f->name, f->realm, s[1], k->md5) == STUN_OK;
-        k->has_sha256 = stun_key_sha256(f->name, f->realm, s[1], k->sha256) == STUN_OK;
-    }
+    if (!k->has_md5 && s[1] != NULL && len[1] > 0 && strlen(s[1]) == len[1])
+        auth_key_from_password(k, f->name, f->realm, s[1]);
     if (k->has_md5 && s[2] != NULL) {
         enum auth_schema_sha256 st = auth_schema_sha256(s[2], len[2], k->md5, k->sha256);
         if (st == AUTH_SCHEMA_SHA256_OK)

@@ -36,9 +36,10 @@ static bool rest_key(const char *secret, const char *name, const char *realm, st
     bool ok =
         crypto_hmac(CRYPTO_SHA1, (const uint8_t *)secret, strlen(secret), &part, 1, mac) == 0 &&
         crypto_base64_encode(mac, sizeof mac, password, sizeof password) > 0 &&
-        stun_key_md5(name, realm, password, k->md5) == STUN_OK &&
-        stun_key_sha256(name, realm, password, k->sha256) == STUN_OK;
-    k->has_md5 = k->has_sha256 = ok;
+        auth_key_from_password(k, name, realm, password);
+
+    if (!ok)
+        k->has_md5 = k->has_sha256 = false;
     explicit_bzero(mac, sizeof mac);
     explicit_bzero(password, sizeof password);
     return ok;

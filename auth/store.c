@@ -201,11 +201,15 @@ static const char *user_set_key(struct user *u, const char *value, const char *r
         k->has_sha256 = !k->has_md5 && parse_hex(value + 2, k->sha256, sizeof k->sha256);
         return k->has_md5 || k->has_sha256 ? NULL : "bad hex key";
     }
-    if (stun_key_md5(u->name, realm, value, k->md5) != STUN_OK ||
-        stun_key_sha256(u->name, realm, value, k->sha256) != STUN_OK)
-        return "cannot derive the key";
-    k->has_md5 = k->has_sha256 = true;
-    return NULL;
+    return auth_key_from_password(k, u->name, realm, value) ? NULL : "cannot derive the key";
+}
+
+bool auth_key_from_password(struct auth_key *k, const char *name, const char *realm,
+                            const char *password)
+{
+    k->has_md5 = k->has_sha256 = stun_key_md5(name, realm, password, k->md5) == STUN_OK &&
+                                 stun_key_sha256(name, realm, password, k->sha256) == STUN_OK;
+    return k->has_md5;
 }
 
 /* A new user from a NUL-terminated line, or NULL with the reason in *why. */

@@ -17,6 +17,11 @@ struct auth_key {
     uint8_t sha256[STUN_KEY_SHA256_LEN];
 };
 
+/* Both keys of name's password in realm (RFC 8489 §9.2.2); false when the password cannot
+ * make them (not valid UTF-8 under OpaqueString), has_md5 and has_sha256 then false. */
+bool auth_key_from_password(struct auth_key *k, const char *name, const char *realm,
+                            const char *password);
+
 /* Most keys one lookup returns: REST credentials yield one candidate per secret. */
 #define AUTH_MAX_KEYS 8
 

@@ -10,6 +10,7 @@
 
 #include "auth/radmin.h"
 #include "auth/schema.h"
+#include "auth/store.h"
 #include "auth/userdb.h"
 #include "proto/hex.h"
 #include "proto/stun_integrity.h"
@@ -233,10 +234,9 @@ static int check(const struct args *a)
 }
 
 /* Both keys of user's password: MD5 (RFC 5389) and SHA-256 (RFC 8489 §9.2.2). */
-static int make_keys(const struct args *a, uint8_t md5[16], uint8_t sha256[32])
+static int make_keys(const struct args *a, struct auth_key *k)
 {
-    if (stun_key_md5(a->user, a->realm, a->password, md5) != STUN_OK ||
-        stun_key_sha256(a->user, a->realm, a->password, sha256) != STUN_OK) {
+    if (!auth_key_from_password(k, a->user, a->realm, a->password)) {
         fprintf(stderr, "turnadmin: cannot make the key (is the password valid UTF-8?)\n");
         return EXIT_FAIL;
     }
@@ -245,16 +245,16 @@ static int make_keys(const struct args *a, uint8_t md5[16], uint8_t sha256[32])
 
 static int print_key(const struct args *a)
 {
-    uint8_t md5[16], sha256[32];
+    struct auth_key k;
     char hex[65];
-    int rc = make_keys(a, md5, sha256);
+    int rc = make_keys(a, &k);
 
     if (rc != 0)
         return rc;
     if (a->sha256)
-        hex_encode(sha256, 32, hex);
+        hex_encode(k.sha256, 32, hex);
     else
-        hex_encode(md5, 16, hex);
+        hex_encode(k.md5, 16, hex);
     printf("0x%s\n", hex);
     return 0;
 }
@@ -296,16 +296,16 @@ static int option_values(const struct args *a, uint32_t v[3])
 /* The Redis commands.  rc < 0 means err says why; a deletion that removed nothing is said. */
 static int run_redis(const struct args *a, struct radmin *r, char *err, size_t errlen)
 {
-    uint8_t md5[16], sha256[32];
+    struct auth_key k;
     uint32_t v[3] = {0, 0, 0};
     int rc = 0;
 
     switch (a->cmd) {
     case CMD_ADD:
-        if (make_keys(a, md5, sha256) != 0)
+        if (make_keys(a, &k) != 0)
             return -1;
-        rc = radmin_set_user(r, a->realm, a->user, md5, sha256, err, errlen);
-        explicit_bzero(sha256, sizeof sha256);
+        rc = radmin_set_user(r, a->realm, a->user, k.md5, k.sha256, err, errlen);
+        explicit_bzero(k.sha256, sizeof k.sha256);
         return rc;
     case CMD_DEL:
         rc = radmin_del_user(r, a->realm, a->user, err, errlen);
@@ -371,18 +371,18 @@ static int with_redis(const struct args *a)
  * realm -r, which must be the server's --realm). */
 static int with_file(const struct args *a)
 {
-    uint8_t md5[16], sha256[32];
+    struct auth_key k;
     char err[1024], value[2 + 32 + 3 + 64 + 1];
     int rc;
 
     switch (a->cmd) {
     case CMD_ADD:
-        if (make_keys(a, md5, sha256) != 0)
+        if (make_keys(a, &k) != 0)
             return EXIT_FAIL;
         memcpy(value, "0x", 2);
-        hex_encode(md5, 16, value + 2);
+        hex_encode(k.md5, 16, value + 2);
         memcpy(value + 34, ":0x", 3);
-        hex_encode(sha256, 32, value + 37);
+        hex_encode(k.sha256, 32, value + 37);
         rc = auth_userdb_set(a->file, a->user, value, err, sizeof err);
         explicit_bzero(value, sizeof value);
         break;
