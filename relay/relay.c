@@ -513,6 +513,30 @@ const struct relay_stats *relay_stats(const struct relay *r)
     return &r->stats;
 }
 
+static void add_n(_Atomic uint64_t *dst, const _Atomic uint64_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        atomic_store_explicit(&dst[i],
+                              atomic_load_explicit(&dst[i], memory_order_relaxed) +
+                                  atomic_load_explicit(&src[i], memory_order_relaxed),
+                              memory_order_relaxed);
+}
+
+void relay_stats_add(struct relay_stats *d, const struct relay_stats *s)
+{
+    add_n(&d->allocations_active, &s->allocations_active, 1);
+    add_n(&d->active_by[0][0], &s->active_by[0][0], RELAY_TRANSPORT_COUNT * 2);
+    add_n(&d->allocations_created, &s->allocations_created, 1);
+    add_n(&d->allocations_expired, &s->allocations_expired, 1);
+    add_n(&d->allocations_deleted, &s->allocations_deleted, 1);
+    add_n(&d->ports_exhausted, &s->ports_exhausted, 1);
+    add_n(&d->to_peer_packets, &s->to_peer_packets, 1);
+    add_n(&d->to_peer_bytes, &s->to_peer_bytes, 1);
+    add_n(&d->to_client_packets, &s->to_client_packets, 1);
+    add_n(&d->to_client_bytes, &s->to_client_bytes, 1);
+    add_n(d->drop, s->drop, RELAY_DROP_COUNT);
+}
+
 const char *relay_reason(const struct relay *r)
 {
     return r->reason ? r->reason : "";

@@ -313,6 +313,10 @@ const char *relay_reason(const struct relay *r);
 /* Counters of this relay. */
 const struct relay_stats *relay_stats(const struct relay *r);
 
+/* Adds the counters of src (another thread's, read with atomic loads) into dst, a private
+ * sum. */
+void relay_stats_add(struct relay_stats *dst, const struct relay_stats *src);
+
 /* Name of a drop reason ("no_permission"). */
 const char *relay_drop_name(enum relay_drop d);
 

@@ -52,27 +52,6 @@ _Static_assert(DROP_COUNT <= NAMES_MAX && RELAY_DROP_COUNT <= NAMES_MAX &&
 
 /* ---- sums ----------------------------------------------------------------------------------- */
 
-static void add_n(_Atomic uint64_t *dst, const _Atomic uint64_t *src, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        atomic_store_explicit(&dst[i], LOAD(dst[i]) + LOAD(src[i]), memory_order_relaxed);
-}
-
-/* Adds a worker's relay counters (read with atomic loads) into a private sum. */
-static void relay_add(struct relay_stats *d, const struct relay_stats *s)
-{
-    add_n(&d->allocations_active, &s->allocations_active, 1);
-    add_n(&d->active_by[0][0], &s->active_by[0][0], RELAY_TRANSPORT_COUNT * 2);
-    add_n(&d->allocations_created, &s->allocations_created, 1);
-    add_n(&d->allocations_expired, &s->allocations_expired, 1);
-    add_n(&d->allocations_deleted, &s->allocations_deleted, 1);
-    add_n(&d->ports_exhausted, &s->ports_exhausted, 1);
-    add_n(&d->to_peer_packets, &s->to_peer_packets, 1);
-    add_n(&d->to_peer_bytes, &s->to_peer_bytes, 1);
-    add_n(&d->to_client_packets, &s->to_client_packets, 1);
-    add_n(&d->to_client_bytes, &s->to_client_bytes, 1);
-    add_n(d->drop, s->drop, RELAY_DROP_COUNT);
-}
 
 /* ---- the exposition format ------------------------------------------------------------------ */
 
@@ -259,7 +238,7 @@ static void page(const struct metrics_source *src, struct evbuffer *b)
 
     for (unsigned i = 0; i < src->nworkers; i++) {
         stats_sum(&s, &src->workers[i]->stats);
-        relay_add(&r, relay_stats(src->workers[i]->relay));
+        relay_stats_add(&r, relay_stats(src->workers[i]->relay));
     }
     family(b, "build_info", "gauge", "The running version.");
     sample(b, "build_info", "version=\"" TURNPIKE_VERSION "\"", 1);

@@ -330,21 +330,6 @@ static void append_nonzero(char *line, size_t cap, size_t *n, const char *group,
     *n += (size_t)snprintf(line + *n, cap - *n, " %s.%s=%llu", group, name, (unsigned long long)v);
 }
 
-/* The relay counters of every worker, summed. */
-static void relay_sum(const struct server *s, uint64_t *alloc, uint64_t *expired,
-                      uint64_t *to_peer, uint64_t *to_client, uint64_t *drops)
-{
-    for (int i = 0; i < s->nworkers; i++) {
-        const struct relay_stats *r = relay_stats(s->workers[i]->relay);
-        *alloc += atomic_load(&r->allocations_created);
-        *expired += atomic_load(&r->allocations_expired);
-        *to_peer += atomic_load(&r->to_peer_packets);
-        *to_client += atomic_load(&r->to_client_packets);
-        for (int d = 0; d < RELAY_DROP_COUNT; d++)
-            drops[d] += atomic_load(&r->drop[d]);
-    }
-}
-
 /* The TLS and DTLS counters, on a line of their own: the first one is long already. */
 static void log_tls_stats(const struct stats *sum)
 {
@@ -361,14 +346,15 @@ static void log_tls_stats(const struct stats *sum)
 
 void server_log_stats(const struct server *s)
 {
-    uint64_t alloc = 0, expired = 0, to_peer = 0, to_client = 0, drops[RELAY_DROP_COUNT] = {0};
+    struct relay_stats relay = {0};
     struct stats sum = {0};
     char line[1536];
     size_t n = 0;
 
-    for (int i = 0; i < s->nworkers; i++)
+    for (int i = 0; i < s->nworkers; i++) {
         stats_sum(&sum, &s->workers[i]->stats);
-    relay_sum(s, &alloc, &expired, &to_peer, &to_client, drops);
+        relay_stats_add(&relay, relay_stats(s->workers[i]->relay));
+    }
     n += (size_t)snprintf(line, sizeof(line), "stats: rx=%llu tx=%llu binding=%llu",
                           (unsigned long long)sum.rx_packets, (unsigned long long)sum.tx_packets,
                           (unsigned long long)sum.binding_requests);
@@ -382,12 +368,12 @@ void server_log_stats(const struct server *s)
         append_nonzero(line, sizeof(line), &n, "drop", stats_drop_name(i), sum.drop[i]);
     for (int i = 0; i < CONN_COUNT; i++)
         append_nonzero(line, sizeof(line), &n, "tcp", stats_conn_name(i), sum.conn[i]);
-    append_nonzero(line, sizeof(line), &n, "relay", "allocations", alloc);
-    append_nonzero(line, sizeof(line), &n, "relay", "expired", expired);
-    append_nonzero(line, sizeof(line), &n, "relay", "to_peer", to_peer);
-    append_nonzero(line, sizeof(line), &n, "relay", "to_client", to_client);
+    append_nonzero(line, sizeof(line), &n, "relay", "allocations", relay.allocations_created);
+    append_nonzero(line, sizeof(line), &n, "relay", "expired", relay.allocations_expired);
+    append_nonzero(line, sizeof(line), &n, "relay", "to_peer", relay.to_peer_packets);
+    append_nonzero(line, sizeof(line), &n, "relay", "to_client", relay.to_client_packets);
     for (int d = 0; d < RELAY_DROP_COUNT; d++)
-        append_nonzero(line, sizeof(line), &n, "relay.drop", relay_drop_name(d), drops[d]);
+        append_nonzero(line, sizeof(line), &n, "relay.drop", relay_drop_name(d), relay.drop[d]);
     log_info("%s", line);
     log_tls_stats(&sum);
 }
