@@ -62,22 +62,20 @@ void dispatch_error(struct worker *w, const struct relay_client *c, const struct
 }
 
 /* Binding success: the client's address as we see it.  An RFC 3489 client (no magic cookie)
- * does not know XOR-MAPPED-ADDRESS and gets MAPPED-ADDRESS (RFC 8489 §12).  With RFC 5780 on,
- * OTHER-ADDRESS and RESPONSE-ORIGIN too, and the answer leaves from the address CHANGE-REQUEST
- * asks for, to the port RESPONSE-PORT gives. */
+ * does not know XOR-MAPPED-ADDRESS and gets MAPPED-ADDRESS (RFC 8489 §12).  Where RFC 5780 is
+ * served (other: c's other address, else NULL), OTHER-ADDRESS and RESPONSE-ORIGIN too, and the
+ * answer leaves from the address CHANGE-REQUEST asks for, to the port RESPONSE-PORT gives. */
 static void reply_binding(struct worker *w, const struct relay_client *c,
-                          const struct stun_msg *req)
+                          const struct stun_msg *req, const union addr *other)
 {
     uint8_t out[DISPATCH_REPLY_MAX];
     struct stun_builder b;
     struct relay_client to = *c;
-    union addr other;
-    bool nat = nat_serves(w->cfg, c);
 
     STATS_INC(w->stats.binding_requests);
-    if (nat) {
+    if (other) {
         const char *reason = NULL;
-        int code = nat_route(w, c, req, &to, &reason);
+        int code = nat_route(w, c, req, other, &to, &reason);
         if (code) {
             dispatch_error(w, c, req, code, reason, DISPATCH_REPLY_MAX);
             return;
@@ -86,12 +84,12 @@ static void reply_binding(struct worker *w, const struct relay_client *c,
     stun_build_response(&b, out, sizeof(out), req, STUN_CLASS_SUCCESS);
     stun_build_addr(&b, req->has_cookie ? STUN_ATTR_XOR_MAPPED_ADDRESS : STUN_ATTR_MAPPED_ADDRESS,
                     &c->remote);
-    if (nat && nat_other(w->cfg, &c->local, &other)) {
+    if (other) {
         /* NAT behaviour discovery tools (coturn's among them) read MAPPED-ADDRESS, which RFC
          * 8489 §14.1 keeps for backward compatibility. */
         if (req->has_cookie)
             stun_build_addr(&b, STUN_ATTR_MAPPED_ADDRESS, &c->remote);
-        stun_build_addr(&b, STUN_ATTR_OTHER_ADDRESS, &other);
+        stun_build_addr(&b, STUN_ATTR_OTHER_ADDRESS, other);
         stun_build_addr(&b, STUN_ATTR_RESPONSE_ORIGIN, &to.local);
     }
     dispatch_finish(w, &to, req, &b, DISPATCH_REPLY_MAX, 0);
@@ -100,12 +98,10 @@ static void reply_binding(struct worker *w, const struct relay_client *c,
 /* CHANGE-REQUEST and RESPONSE-PORT belong to RFC 5780 NAT behaviour discovery, in Binding
  * requests; where it is not served they are attributes we do not understand (RFC 5780 §7.2,
  * §7.5: answer 420). */
-static void mark_unsupported(struct worker *w, const struct relay_client *c, struct stun_msg *m)
+static void mark_unsupported(struct stun_msg *m)
 {
     static const uint16_t types[] = {STUN_ATTR_CHANGE_REQUEST, STUN_ATTR_RESPONSE_PORT};
 
-    if (m->method == STUN_METHOD_BINDING && nat_serves(w->cfg, c))
-        return;
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
         if (m->nunknown < STUN_MAX_UNKNOWN && stun_msg_find(m, types[i]))
             m->unknown[m->nunknown++] = types[i];
@@ -113,13 +109,17 @@ static void mark_unsupported(struct worker *w, const struct relay_client *c, str
 
 static int handle_request(struct worker *w, const struct relay_client *c, struct stun_msg *m)
 {
-    mark_unsupported(w, c, m);
+    union addr other;
+    bool nat = m->method == STUN_METHOD_BINDING && nat_serves(w->cfg, c, &other);
+
+    if (!nat)
+        mark_unsupported(m);
     switch (m->method) {
     case STUN_METHOD_BINDING:
         if (m->nunknown > 0)
             dispatch_error(w, c, m, 420, NULL, DISPATCH_REPLY_MAX);
         else
-            reply_binding(w, c, m);
+            reply_binding(w, c, m, nat ? &other : NULL);
         return 0;
     case STUN_METHOD_ALLOCATE:
     case STUN_METHOD_REFRESH:

@@ -65,21 +65,19 @@ bool nat_other(const struct config *cfg, const union addr *local, union addr *ot
     return true;
 }
 
-bool nat_serves(const struct config *cfg, const struct relay_client *c)
+bool nat_serves(const struct config *cfg, const struct relay_client *c, union addr *other)
 {
-    union addr other;
-
     return cfg->rfc5780 && (c->transport == RELAY_UDP || c->transport == RELAY_TCP) &&
-           nat_other(cfg, &c->local, &other);
+           nat_other(cfg, &c->local, other);
 }
 
 int nat_route(struct worker *w, const struct relay_client *c, const struct stun_msg *m,
-              struct relay_client *to, const char **reason)
+              const union addr *other, struct relay_client *to, const char **reason)
 {
     uint32_t change = 0;
     uint16_t port = 0;
     bool has_port = stun_msg_get_u16(m, STUN_ATTR_RESPONSE_PORT, &port) == STUN_OK;
-    union addr other, from = c->local;
+    union addr from = c->local;
 
     *to = *c;
     stun_msg_get_u32(m, STUN_ATTR_CHANGE_REQUEST, &change);
@@ -96,15 +94,15 @@ int nat_route(struct worker *w, const struct relay_client *c, const struct stun_
     }
     if (has_port)
         addr_set_port(&to->remote, port);
-    if (change == 0 || !nat_other(w->cfg, &c->local, &other))
+    if (change == 0)
         return 0;
     if (change & CHANGE_IP) {
         uint16_t keep = addr_port(&from);
-        from = other;
+        from = *other;
         addr_set_port(&from, keep);
     }
     if (change & CHANGE_PORT)
-        addr_set_port(&from, addr_port(&other));
+        addr_set_port(&from, addr_port(other));
     to->local = from;
     to->handle = udp_sock_find(w, &from);
     if (to->handle == NULL) {

@@ -22,15 +22,16 @@ int nat_check(const struct config *cfg, char *err, size_t errlen);
 bool nat_other(const struct config *cfg, const union addr *local, union addr *other);
 
 /* Whether RFC 5780 answers the Binding requests of c: --rfc5780, plain UDP or TCP, and an
- * other address for c->local. */
-bool nat_serves(const struct config *cfg, const struct relay_client *c);
+ * other address for c->local, then in *other. */
+bool nat_serves(const struct config *cfg, const struct relay_client *c, union addr *other);
 
-/* The route of the Binding response to request m of c (nat_serves(c) holds): *to is c with
- * the socket and local address CHANGE-REQUEST picks and the port RESPONSE-PORT gives.
+/* The route of the Binding response to request m of c (nat_serves(c) holds and gave other):
+ * *to is c with the socket and local address CHANGE-REQUEST picks and the port RESPONSE-PORT
+ * gives.
  * Returns 0, or 400 with *reason when the request asks what cannot be done (CHANGE-REQUEST or
  * RESPONSE-PORT over TCP, RESPONSE-PORT 0), 500 when this worker has no socket at the changed
  * address. */
 int nat_route(struct worker *w, const struct relay_client *c, const struct stun_msg *m,
-              struct relay_client *to, const char **reason);
+              const union addr *other, struct relay_client *to, const char **reason);
 
 #endif
