@@ -35,6 +35,7 @@ struct args {
     const char *user, *realm, *password, *origin, *secret;
     bool sha256;
     const char *quota[3]; /* --max-bps, --total-quota, --user-quota as given */
+    uint32_t quota_v[3];  /* and their values (option_values) */
 };
 
 enum {
@@ -283,11 +284,11 @@ static void print_name(void *arg, const char *name)
     printf("%s\n", name);
 }
 
-/* A realm option's value: decimal, at most 2^32 - 1. */
-static int option_values(const struct args *a, uint32_t v[3])
+/* The realm options' values into a->quota_v: decimal, at most 2^32 - 1. */
+static int option_values(struct args *a)
 {
     for (int i = 0; i < 3; i++)
-        if (a->quota[i] && !auth_schema_count(a->quota[i], strlen(a->quota[i]), &v[i]))
+        if (a->quota[i] && !auth_schema_count(a->quota[i], strlen(a->quota[i]), &a->quota_v[i]))
             return usage_error("--%s '%s' is not a number in 0..4294967295", option_leaves[i],
                                a->quota[i]);
     return 0;
@@ -297,7 +298,6 @@ static int option_values(const struct args *a, uint32_t v[3])
 static int run_redis(const struct args *a, struct radmin *r, char *err, size_t errlen)
 {
     struct auth_key k;
-    uint32_t v[3] = {0, 0, 0};
     int rc = 0;
 
     switch (a->cmd) {
@@ -333,10 +333,9 @@ static int run_redis(const struct args *a, struct radmin *r, char *err, size_t e
     case CMD_LIST_ORIGINS:
         return radmin_list_origins(r, a->realm, print_origin, NULL, err, errlen);
     case CMD_SET_OPTIONS:
-        option_values(a, v);
         for (int i = 0; i < 3 && rc == 0; i++)
             if (a->quota[i])
-                rc = radmin_set_option(r, a->realm, option_leaves[i], v[i], err, errlen);
+                rc = radmin_set_option(r, a->realm, option_leaves[i], a->quota_v[i], err, errlen);
         return rc;
     case CMD_LIST_OPTIONS:
         return radmin_list_options(r, a->realm, print_option, NULL, err, errlen);
@@ -404,13 +403,12 @@ static int with_file(const struct args *a)
 int main(int argc, char **argv)
 {
     struct args a = {0};
-    uint32_t v[3];
     int rc = parse(&a, argc, argv);
 
     if (rc == 0)
         rc = check(&a);
     if (rc == 0 && a.cmd == CMD_SET_OPTIONS)
-        rc = option_values(&a, v);
+        rc = option_values(&a);
     if (rc != 0)
         return rc;
     if (a.cmd == CMD_KEY)
