@@ -306,25 +306,35 @@ void auth_store_free(struct auth_store *s)
     free(s);
 }
 
-/* A second line for a user already added replaces its key: the last word wins, as when a
- * command-line flag follows the configuration file. */
+/* Puts u into t, which takes it: a user already there gets u's key instead, the last word
+ * winning as when a command-line flag follows the configuration file.  0, or -1 (out of
+ * memory, u freed). */
+static int table_put(struct table *t, struct user *u)
+{
+    struct user *old = table_find(t, u->name, u->len, u->name_hash);
+
+    if (old != NULL) {
+        old->key = u->key;
+        user_free(u);
+        return 0;
+    }
+    if (table_insert(t, u) != 0) {
+        user_free(u);
+        return -1;
+    }
+    return 0;
+}
+
 int auth_store_add_user(struct auth_store *s, const char *line, char *err, size_t errlen)
 {
     const char *why;
     struct user *u = user_parse(line, s->realm, &why);
-    int rc = 0;
+    int rc;
 
     if (u == NULL)
         return auth_err(err, errlen, "%s", why);
     pthread_rwlock_wrlock(&s->lock);
-    struct user *old = table_find(s->config, u->name, u->len, u->name_hash);
-    if (old != NULL) {
-        old->key = u->key;
-        user_free(u);
-    } else if (table_insert(s->config, u) != 0) {
-        user_free(u);
-        rc = -1;
-    }
+    rc = table_put(s->config, u);
     pthread_rwlock_unlock(&s->lock);
     return rc == 0 ? 0 : auth_err(err, errlen, "out of memory");
 }
@@ -410,19 +420,10 @@ int auth_store_set_users(struct auth_store *s, char *const *lines, size_t n, cha
         return auth_err(err, errlen, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const char *why;
-        struct user *u = user_parse(lines[i], s->realm, &why), *old;
-        if (u == NULL) {
+        struct user *u = user_parse(lines[i], s->realm, &why);
+        if (u == NULL || table_put(t, u) != 0) {
             table_free(t);
-            return auth_err(err, errlen, "%s", why);
-        }
-        old = table_find(t, u->name, u->len, u->name_hash);
-        if (old != NULL) {
-            old->key = u->key; /* the last line for a user wins, as in auth_store_add_user */
-            user_free(u);
-        } else if (table_insert(t, u) != 0) {
-            user_free(u);
-            table_free(t);
-            return auth_err(err, errlen, "out of memory");
+            return auth_err(err, errlen, "%s", u == NULL ? why : "out of memory");
         }
     }
     pthread_rwlock_wrlock(&s->lock);
