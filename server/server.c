@@ -35,7 +35,7 @@ struct server {
     struct event *sig_usr1;
     struct event *drain_timer;
     struct event *reclaim_timer;
-    time_t drain_start;
+    long drain_ticks; /* seconds since SIGUSR1, counted by the drain timer */
     int argc; /* the command line, read again with the config file on SIGHUP */
     char **argv;
 };
@@ -128,12 +128,14 @@ static uint64_t active_allocations(const struct server *s)
     return n;
 }
 
-/* Once a second while draining: stop when the last allocation is gone, or at the deadline. */
+/* Once a second while draining: stop when the last allocation is gone, or at the deadline.
+ * The ticks are counted rather than wall-clock seconds subtracted, which rounded to whole
+ * seconds said "after 3s" at the second tick as often as "after 2s". */
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct server *s = arg;
     uint64_t left = active_allocations(s);
-    time_t waited = time(NULL) - s->drain_start;
+    long waited = ++s->drain_ticks;
 
     (void)fd;
     (void)what;
@@ -141,7 +143,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
         log_info("drained: no allocation left, shutting down");
         event_base_loopbreak(s->base);
     } else if (s->cfg->drain_timeout && waited >= s->cfg->drain_timeout) {
-        log_info("drain timeout after %lds: shutting down with %llu allocations", (long)waited,
+        log_info("drain timeout after %lds: shutting down with %llu allocations", waited,
                  (unsigned long long)left);
         event_base_loopbreak(s->base);
     }
@@ -159,7 +161,6 @@ static void on_drain_signal(evutil_socket_t sig, short what, void *arg)
         return;
     shared_drain(s->shared);
     notify_systemd("STATUS=draining: no new allocations");
-    s->drain_start = time(NULL);
     log_info("SIGUSR1: draining: new Allocates get %s; %llu allocations left; exit when they "
              "end%s", s->cfg->nalternates ? "300 to an alternate server" : "508",
              (unsigned long long)active_allocations(s),
