@@ -189,11 +189,7 @@ static bool follow_fate(struct tcp_conn *c)
     size_t rest = evbuffer_get_length(in);
 
     if (c->fate == TCP_RELEASED) {
-        /* Bytes the client sent after its ConnectionBind belong to the peer already. */
-        if (rest > 0)
-            bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
-                                                      BEV_TRIG_DEFER_CALLBACKS);
-        free(c);
+        free(c); /* what followed the frame is the new owner's to read (tcp_conn_release) */
         return false;
     }
     handoff(c, in, rest);
@@ -387,8 +383,14 @@ struct tcp_conn *tcp_conn_adopt(struct worker *w, const struct tcp_handover *h,
         struct bufferevent *bev = tls_bev_adopt(w->base, h->fd, h->ssl, h->wire, h->nwire);
         c = bev ? conn_attach(w, bev, remote, local, RELAY_TLS) : NULL;
     }
-    if (c && h->nrest > 0)
-        evbuffer_add(bufferevent_get_input(c->bev), h->rest, h->nrest);
+    /* What the first worker read behind the request goes before anything read here.  (A
+     * socket bufferevent's input takes bytes only at its front from outside: its end is
+     * frozen for its own reads.) */
+    if (c && h->nrest > 0 && evbuffer_prepend(bufferevent_get_input(c->bev), h->rest,
+                                              h->nrest) < 0) {
+        close_with(c, CONN_REJECTED_LIMIT);
+        return NULL;
+    }
     return c;
 }
 

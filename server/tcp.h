@@ -42,7 +42,10 @@ void tcp_conn_set_allocated(struct tcp_conn *c, bool allocated);
 
 /* RFC 6062 data connections.  tcp_conn_release: the connection stops being a STUN client
  * connection and its bufferevent (callbacks cleared, still open) becomes the caller's, for
- * splicing; callable from inside the connection's own request handling. */
+ * splicing; callable from inside the connection's own request handling.  Its input may
+ * already hold what the client sent behind the request (and, until the request's handling
+ * returns, the request itself): the caller sets its callbacks and triggers its read callback
+ * deferred, which runs once the request is gone. */
 struct bufferevent;
 struct bufferevent *tcp_conn_release(struct tcp_conn *c);
 

@@ -275,6 +275,9 @@ static int io_tcp_bind(void *ctx, void *handle, const struct relay_client *c)
     bufferevent_setcb(tp->client, splice_read, splice_write, splice_event, tp);
     bufferevent_setwatermark(tp->peer, EV_READ, 0, 0);
     bufferevent_enable(tp->client, EV_READ | EV_WRITE);
+    /* What the client sent right behind its ConnectionBind was read with it (and came along
+     * when the connection changed worker): no new bytes may come to announce it. */
+    bufferevent_trigger(tp->client, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
     splice_read(tp->peer, tp);
     bufferevent_enable(tp->peer, EV_READ);
     return 0;

@@ -480,12 +480,20 @@ static struct bufferevent *filter_new(struct event_base *base, int fd, SSL *ssl,
         close(fd);
         return NULL;
     }
-    if (n > 0)
-        evbuffer_add(bufferevent_get_input(sock), wire, n);
+    /* Ciphertext the other worker read ahead goes before what this socket reads (a socket
+     * bufferevent's input takes bytes from outside only at its front). */
+    if (n > 0 && evbuffer_prepend(bufferevent_get_input(sock), wire, n) < 0) {
+        SSL_free(ssl);
+        bufferevent_free(sock);
+        return NULL;
+    }
     bufferevent_setwatermark(sock, EV_WRITE, 0, TLS_WIRE_MAX);
     bev = bufferevent_openssl_filter_new(base, sock, ssl, state, BEV_OPT_CLOSE_ON_FREE);
     if (bev == NULL)
         return NULL;
+    /* The filter decrypts when its socket reads; for what is already there, from the loop. */
+    if (n > 0)
+        bufferevent_trigger(sock, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
     /* Most clients close without a close_notify: an end of stream, not an error. */
     bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
     return bev;

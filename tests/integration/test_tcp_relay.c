@@ -15,9 +15,11 @@
 #include "tests/lib/coturn.h"
 #include "tests/lib/client.h"
 #include "tests/lib/proc.h"
+#include "tests/lib/tlsbridge.h"
 #include "tests/lib/turnc.h"
 
 #define TIMEOUT 3000
+#define BIND_DATA_MAX (300 * 1024)
 
 static struct proc srv;
 static struct certs certs;
@@ -195,6 +197,118 @@ static void connect_bind_and_relay(void)
     echo_stop(&e);
 }
 
+/* Sends out[0..n) on fd while reading what comes back into in[0..want), both within ms.
+ * True when all was sent and want bytes came. */
+static bool exchange(int fd, const uint8_t *out, size_t n, uint8_t *in, size_t want, int ms)
+{
+    long long end = proc_now_ms() + ms;
+    size_t sent = 0, got = 0;
+
+    while (got < want && proc_now_ms() < end) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN | (sent < n ? POLLOUT : 0)};
+        ssize_t r;
+        if (poll(&pfd, 1, 100) <= 0)
+            continue;
+        if ((pfd.revents & POLLOUT) && sent < n) {
+            r = send(fd, out + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (r > 0)
+                sent += (size_t)r;
+        }
+        if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+            r = recv(fd, in + got, want - got, MSG_DONTWAIT);
+            if (r <= 0 && !(r < 0 && errno == EAGAIN))
+                return false;
+            if (r > 0)
+                got += (size_t)r;
+        }
+    }
+    return sent == n && got == want;
+}
+
+/* A ConnectionBind for id, signed with ctl's credentials, with n payload bytes right behind it
+ * in the same stream write, on a new connection (through a TLS bridge when tls).  True when
+ * the answer is a success and the peer's echo of the payload follows it, byte for byte. */
+static bool bind_with_data(const struct turnc *ctl, uint32_t id, bool tls, const uint8_t *data,
+                           size_t n)
+{
+    static uint8_t out[1024 + BIND_DATA_MAX], in[1024 + BIND_DATA_MAX];
+    uint8_t tid[STUN_TID_LEN];
+    struct stun_builder b;
+    struct tlsbridge br = {0};
+    struct stun_msg m;
+    size_t len = 0;
+    bool ok = false;
+    int fd = -1;
+
+    memset(tid, (int)(id & 0xFF), sizeof(tid));
+    stun_build_start(&b, out, 1024, stun_type(STUN_METHOD_CONNECTION_BIND, STUN_CLASS_REQUEST),
+                     tid);
+    stun_build_u32(&b, STUN_ATTR_CONNECTION_ID, id);
+    stun_build_str(&b, STUN_ATTR_USERNAME, ctl->user);
+    stun_build_str(&b, STUN_ATTR_REALM, ctl->realm);
+    stun_build_str(&b, STUN_ATTR_NONCE, ctl->nonce);
+    stun_build_integrity(&b, ctl->key, sizeof(ctl->key));
+    stun_build_fingerprint(&b);
+    if (stun_build_end(&b, &len) < 0 || n > BIND_DATA_MAX)
+        return false;
+    memcpy(out + len, data, n);
+    if (tls && tlsbridge_start(&br, false, "127.0.0.1", tls_port, certs.ca) < 0)
+        goto out;
+    fd = client_connect(SOCK_STREAM, "127.0.0.1", tls ? br.port : srv.port, NULL);
+    /* The answer has the request's size less what a success leaves out (CONNECTION-ID,
+     * USERNAME, REALM, NONCE); read its header first, then the rest with the echo. */
+    if (fd < 0 || !exchange(fd, out, len + n, in, STUN_HEADER_LEN, TIMEOUT))
+        goto out;
+    len = STUN_HEADER_LEN + ((size_t)in[2] << 8 | in[3]);
+    if (len > 1024 || !exchange(fd, NULL, 0, in + STUN_HEADER_LEN, len - STUN_HEADER_LEN + n,
+                                TIMEOUT))
+        goto out;
+    ok = stun_msg_decode(&m, in, len, 0) == STUN_OK &&
+         m.type == stun_type(STUN_METHOD_CONNECTION_BIND, STUN_CLASS_SUCCESS) &&
+         memcmp(in + len, data, n) == 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tls)
+        tlsbridge_close(&br, false);
+    return ok;
+}
+
+/* RFC 6062 §5.4: bytes the client sends right behind its ConnectionBind, in the same write,
+ * reach the peer at once, whichever worker the data connection lands on: of 16 connections
+ * over two workers, some are handed over to their allocation's worker with what was read
+ * ahead (plaintext, and for TLS ciphertext not yet decrypted), over TCP and over TLS, with 1 kB
+ * and with 300 kB (more than a connection reads ahead) behind the request.  Each goes to a
+ * peer of its own: connections from the relayed address to one peer share a 4-tuple, which
+ * TIME_WAIT holds for a while after a close. */
+static void bind_then_data_at_once(void)
+{
+    static uint8_t data[300 * 1024];
+    struct turnc ctl;
+    int ok = 0, tried = 0;
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 13 + i / 977);
+    if (!CHECK_INT(tcp_allocation(&ctl, srv.port), 0))
+        goto out;
+    for (int k = 0; k < 16; k++) {
+        struct echo e;
+        uint32_t id = 0;
+        if (!CHECK(echo_start(&e) == 0))
+            break;
+        if (CHECK_INT(connect_peer(&ctl, &e.addr, &id), 0)) {
+            tried++;
+            ok += bind_with_data(&ctl, id, k % 2 == 1, data, k % 4 < 2 ? 1000 : sizeof(data));
+        }
+        echo_stop(&e);
+    }
+    printf("  %d of %d data connections relayed what was sent with their ConnectionBind\n", ok,
+           tried);
+    CHECK_INT(ok, 16);
+out:
+    turnc_close(&ctl);
+}
+
 /* Connect to a port where nobody listens: 447. */
 static void connect_refused(void)
 {
@@ -310,6 +424,7 @@ int main(void)
     }
     RUN(connect_bind_and_relay);
     RUN(connect_refused);
+    RUN(bind_then_data_at_once);
     RUN(incoming_peer);
     RUN(uclient_tcp_relay);
     RUN(uclient_tcp_relay_tls);
