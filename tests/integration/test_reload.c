@@ -132,7 +132,7 @@ static bool round_trip(struct turnc *t, int pfd, int i)
  * credentials and certificate serve, and 127.0.0.3 gets 403. */
 static void reload_while_relaying(void)
 {
-    struct tlsbridge b = {0};
+    struct tlsbridge b = TLSBRIDGE_INIT;
     struct turnc t;
     union addr peer;
     int pfd = client_udp_bound("127.0.0.1", &peer), relayed = 0;

@@ -234,7 +234,7 @@ static bool bind_with_data(const struct turnc *ctl, uint32_t id, bool tls, const
     static uint8_t out[1024 + BIND_DATA_MAX], in[1024 + BIND_DATA_MAX];
     uint8_t tid[STUN_TID_LEN];
     struct stun_builder b;
-    struct tlsbridge br = {0};
+    struct tlsbridge br = TLSBRIDGE_INIT;
     struct stun_msg m;
     size_t len = 0;
     bool ok = false;

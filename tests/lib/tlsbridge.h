@@ -28,6 +28,9 @@ struct tlsbridge {
     bool running;
 };
 
+/* A bridge not started yet, which tlsbridge_close() accepts (no descriptor to close). */
+#define TLSBRIDGE_INIT {.plain = -1, .secure = -1, .stop = {-1, -1}}
+
 /* Connects to the server at ip:port over TLS or DTLS (offering ALPN "stun.turn", verifying
  * the server's certificate against cafile when not NULL), completes the handshake within 5 s,
  * then starts carrying bytes.  Returns 0, or -1 after printing why. */
