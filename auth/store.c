@@ -223,7 +223,7 @@ static struct user *user_parse(const char *line, const char *realm, const char *
     }
     size_t len = (size_t)(colon - line);
     *why = len == 0                  ? "empty user name"
-           : len > STUN_MAX_USERNAME ? "user name too long"
+           : len > AUTH_USER_NAME_MAX ? "user name longer than 508 bytes"
            : colon[1] == '\0'        ? "empty password"
                                      : NULL;
     if (*why != NULL)

@@ -31,6 +31,11 @@ struct auth_store;
 int auth_store_new(struct auth_store **out, const char *realm);
 void auth_store_free(struct auth_store *s);
 
+/* The longest user name the store takes, in bytes: a client's USERNAME holds fewer than 509
+ * (RFC 8489 §14.3), so a longer name could never authenticate.  (Received USERNAMEs are
+ * parsed up to STUN_MAX_USERNAME, 763, for RFC 5389 clients.) */
+#define AUTH_USER_NAME_MAX 508
+
 /* Adds a user from a "name:password" or "name:0xHEX" line (HEX: a 16-byte MD5 key or a
  * 32-byte SHA-256 key, as printed by turnadmin -k), or "name:0xMD5:0xSHA256" with both keys
  * of one password (as turnadmin -a writes a userdb file).  Returns 0, or -1 with the reason in err

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth/redisconf.h"
+#include "auth/store.h"
 #include "relay/policy.h"
 #include "server/log.h"
 
@@ -12,7 +13,6 @@
 #define LIST(f, n)    .off = offsetof(struct config, f), .count_off = offsetof(struct config, n)
 #define RANGE(lo, hi) .min = (lo), .max = (hi)
 
-#define USER_NAME_MAX 508 /* bytes: USERNAME holds fewer than 509 (RFC 8489 section 14.3) */
 
 static int check_user(const char *value, const struct config_src *src);
 static int check_allowed_peer(const char *value, const struct config_src *src);
@@ -313,8 +313,8 @@ static int check_user(const char *value, const struct config_src *src)
         return config_fail(src, "no ':' between the user name and the password");
     if (colon == value)
         return config_fail(src, "empty user name");
-    if (colon - value > USER_NAME_MAX)
-        return config_fail(src, "user name longer than %d bytes", USER_NAME_MAX);
+    if (colon - value > AUTH_USER_NAME_MAX)
+        return config_fail(src, "user name longer than %d bytes", AUTH_USER_NAME_MAX);
     name_len = (int)(colon - value);
     pass = colon + 1;
     if (*pass == '\0')

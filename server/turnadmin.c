@@ -211,6 +211,9 @@ static int check(const struct args *a)
 
     if (need_user && (a->user == NULL || a->user[0] == '\0'))
         return usage_error("%s needs -u NAME", a->cmd_name);
+    if (a->user && strlen(a->user) > AUTH_USER_NAME_MAX)
+        return usage_error("user name longer than %d bytes: no client could send it",
+                           AUTH_USER_NAME_MAX);
     if (need_realm && (a->realm == NULL || a->realm[0] == '\0'))
         return usage_error("%s needs -r REALM (the realm of the keys: the server's --realm)",
                            a->cmd_name);

@@ -239,6 +239,11 @@ static void misuse(void)
         {{"-l", "-r", "r", "-N", "host=127.0.0.1 port=1"}, 1, "cannot reach Redis at"},
     };
 
+    static char long_user[520];
+
+    memset(long_user, 'n', 509); /* USERNAME holds fewer than 509 bytes */
+    CHECK_INT(ADMIN("-a", "-u", long_user, "-r", "r", "-p", "p", "-N", "host=h"), 2);
+    CHECK(strstr(out, "user name longer than 508 bytes") != NULL);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *const *a = cases[i].args;
         int rc = redis_admin(redis_turnadmin_path(), out, sizeof out, a[0], a[1], a[2], a[3],

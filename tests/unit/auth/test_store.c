@@ -150,24 +150,24 @@ static void test_bad_lines(void)
         {"alice:0x0123456789abcdef0123456789abcdef0", "bad hex key"}, /* 33 digits */
         {"alice:0x0123456789abcdef0123456789abcdeg", "bad hex key"},  /* not hex */
         {"alice:0x0123456789abcdef 123456789abcdef", "bad hex key"},  /* a blank */
-        {long_name, "user name too long"},
+        {long_name, "user name longer than 508 bytes"},
     };
     struct auth_store *s = new_store();
     struct auth_key keys[AUTH_MAX_KEYS];
     char err[128];
 
-    memset(long_name, 'n', 764);
-    strcpy(long_name + 764, ":pw");
+    memset(long_name, 'n', 509);
+    strcpy(long_name + 509, ":pw");
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         strcpy(err, "untouched");
         CHECK_INT(auth_store_add_user(s, rows[i].line, err, sizeof err), -1);
         CHECK_STR(err, rows[i].err);
     }
     CHECK_INT(lookup(s, "alice", NOW, keys), 0);
-    /* 763 bytes is the longest name a USERNAME can carry, and is accepted. */
-    strcpy(long_name + 763, ":pw");
+    /* 508 bytes is the longest name a client's USERNAME carries, and is accepted. */
+    strcpy(long_name + 508, ":pw");
     CHECK_INT(auth_store_add_user(s, long_name, err, sizeof err), 0);
-    long_name[763] = '\0';
+    long_name[508] = '\0';
     CHECK_INT(lookup(s, long_name, NOW, keys), 1);
     /* A small or absent error buffer is fine. */
     CHECK_INT(auth_store_add_user(s, "x", err, 4), -1);
