@@ -1,4 +1,4 @@
-/* net.c — socket set-up helpers: bound UDP sockets and TCP listeners, non-blocking. */
+/* net.c — socket set-up helpers: bound UDP and TCP sockets and TCP listeners, non-blocking. */
 #include "server/net.h"
 
 #include <errno.h>
@@ -66,7 +66,7 @@ int net_udp_socket(const union addr *a, unsigned flags, char *err, size_t errlen
     return fd;
 }
 
-int net_tcp_listener(const union addr *a, unsigned flags, int backlog, char *err, size_t errlen)
+int net_tcp_socket(const union addr *a, unsigned flags, char *err, size_t errlen)
 {
     int fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
@@ -76,6 +76,15 @@ int net_tcp_listener(const union addr *a, unsigned flags, int backlog, char *err
         return fail(fd, "configure", "TCP", a, err, errlen);
     if (bind(fd, &a->sa, addr_len(a)) < 0)
         return fail(fd, "bind", "TCP", a, err, errlen);
+    return fd;
+}
+
+int net_tcp_listener(const union addr *a, unsigned flags, int backlog, char *err, size_t errlen)
+{
+    int fd = net_tcp_socket(a, flags, err, errlen);
+
+    if (fd < 0)
+        return -1;
     if (listen(fd, backlog) < 0)
         return fail(fd, "listen on", "TCP", a, err, errlen);
     return fd;

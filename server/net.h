@@ -1,4 +1,4 @@
-/* net.h — socket set-up helpers: bound UDP sockets and TCP listeners, non-blocking. */
+/* net.h — socket set-up helpers: bound UDP and TCP sockets and TCP listeners, non-blocking. */
 #ifndef SERVER_NET_H
 #define SERVER_NET_H
 
@@ -7,7 +7,7 @@
 
 #include "proto/addr.h"
 
-/* Flags for net_udp_socket() and net_tcp_listener(). */
+/* Flags for net_udp_socket(), net_tcp_socket() and net_tcp_listener(). */
 enum {
     NET_REUSEPORT = 1u << 0, /* SO_REUSEPORT: one socket per worker on the same address */
     NET_PKTINFO = 1u << 1,   /* ask for the destination address of each datagram */
@@ -19,7 +19,12 @@ enum {
  * as "cannot bind UDP 127.0.0.1:3478: Address already in use" in err. */
 int net_udp_socket(const union addr *a, unsigned flags, char *err, size_t errlen);
 
-/* Opens a non-blocking, close-on-exec TCP socket bound to a and listening.  Same contract. */
+/* Opens a non-blocking, close-on-exec TCP socket bound to a (to connect from it: RFC 6062
+ * connections leave from the relayed address).  Same contract; err may be NULL (errlen 0), and
+ * errno tells the cause on failure. */
+int net_tcp_socket(const union addr *a, unsigned flags, char *err, size_t errlen);
+
+/* The same, listening.  Same contract. */
 int net_tcp_listener(const union addr *a, unsigned flags, int backlog, char *err, size_t errlen);
 
 /* Reads the local address a datagram was sent to from its IP_PKTINFO / IPV6_PKTINFO control

@@ -145,26 +145,8 @@ static void on_connect_event(struct bufferevent *bev, short what, void *arg)
     relay_tcp_connected(w->relay, tc, false, worker_now(w));
 }
 
-/* A socket bound to the relayed address a, sharing its port with the relay's listener. */
-static int bound_socket(const union addr *a, int type)
-{
-    int fd = socket(a->sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
-
-    if (fd < 0)
-        return -1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-        (a->sa.sa_family == AF_INET6 &&
-         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
-        bind(fd, &a->sa, addr_len(a)) < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
-}
-
+/* Connect (RFC 6062 §5.2): a connection to peer that leaves from the relayed address, sharing
+ * its port with the relay's listener. */
 static int io_tcp_connect(void *ctx, void *listener, const union addr *peer,
                           struct relay_tcpconn *tc, void **handle)
 {
@@ -177,7 +159,7 @@ static int io_tcp_connect(void *ctx, void *listener, const union addr *peer,
 
     (void)ctx;
     if (tp == NULL || getsockname(evconnlistener_get_fd(ep->l), &local.sa, &len) < 0 ||
-        (fd = bound_socket(&local, SOCK_STREAM)) < 0)
+        (fd = net_tcp_socket(&local, NET_REUSEPORT, NULL, 0)) < 0)
         goto fail;
     tp->w = ep->w;
     tp->tc = tc;
@@ -232,8 +214,8 @@ static void *io_open_tcp(void *ctx, const union addr *a, struct relay_alloc *own
 
     if (ep == NULL)
         return NULL;
-    fd = bound_socket(a, SOCK_STREAM);
-    if (fd < 0 || listen(fd, PEER_BACKLOG) < 0)
+    fd = net_tcp_listener(a, NET_REUSEPORT, PEER_BACKLOG, NULL, 0);
+    if (fd < 0)
         goto fail;
     ep->kind = PEER_TCP;
     ep->w = w;
