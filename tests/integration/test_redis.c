@@ -102,18 +102,13 @@ static void rest_secrets(void)
     const char *extra[] = {"--use-auth-secret", NULL};
     struct proc p;
     char name[64], pw[64], pw2[64];
-    uint8_t mac[20];
 
     CHECK_INT(ours("-s", "logen", "-r", REALM, NULL, NULL, NULL, NULL), 0);
     if (!CHECK_INT(start_server(&p, extra), 0))
         return;
     snprintf(name, sizeof name, "%ld:ninefingers", (long)time(NULL) + 600);
-    crypto_hmac(CRYPTO_SHA1, (const uint8_t *)"logen", 5,
-                &(struct crypto_buf){name, strlen(name)}, 1, mac);
-    crypto_base64_encode(mac, sizeof mac, pw, sizeof pw);
-    crypto_hmac(CRYPTO_SHA1, (const uint8_t *)"bloody9", 7,
-                &(struct crypto_buf){name, strlen(name)}, 1, mac);
-    crypto_base64_encode(mac, sizeof mac, pw2, sizeof pw2);
+    turnc_rest_password("logen", name, pw, sizeof pw);
+    turnc_rest_password("bloody9", name, pw2, sizeof pw2);
     CHECK_INT(try_allocate(&p, name, pw), 0);
     CHECK_INT(try_allocate(&p, name, pw2), 401);
     CHECK_INT(ours("-s", "bloody9", "-r", REALM, NULL, NULL, NULL, NULL), 0);
@@ -123,9 +118,7 @@ static void rest_secrets(void)
     CHECK_INT(try_allocate(&p, name, pw2), 0);
     /* An expired REST name is refused, whatever its password. */
     snprintf(name, sizeof name, "%ld:old", (long)time(NULL) - 10);
-    crypto_hmac(CRYPTO_SHA1, (const uint8_t *)"bloody9", 7,
-                &(struct crypto_buf){name, strlen(name)}, 1, mac);
-    crypto_base64_encode(mac, sizeof mac, pw2, sizeof pw2);
+    turnc_rest_password("bloody9", name, pw2, sizeof pw2);
     CHECK_INT(try_allocate(&p, name, pw2), 401);
     CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
     proc_cleanup(&p);
@@ -138,7 +131,6 @@ static void coturn_written(void)
     const char *extra[] = {"--use-auth-secret", NULL};
     struct proc p;
     char name[64], pw[64];
-    uint8_t mac[20];
     struct turnc a, b;
 
     CHECK_INT(redis_admin("turnadmin", out, sizeof out, "-a", "-N", rds.conn, "-u",
@@ -154,9 +146,7 @@ static void coturn_written(void)
         return;
     CHECK_INT(try_allocate(&p, "whirrun", "sword"), 0);
     snprintf(name, sizeof name, "%ld:logen", (long)time(NULL) + 60);
-    crypto_hmac(CRYPTO_SHA1, (const uint8_t *)"north", 5,
-                &(struct crypto_buf){name, strlen(name)}, 1, mac);
-    crypto_base64_encode(mac, sizeof mac, pw, sizeof pw);
+    turnc_rest_password("north", name, pw, sizeof pw);
     CHECK_INT(try_allocate(&p, name, pw), 0);
     /* coturn's realm option: one allocation per user at a time. */
     CHECK_INT(redis_admin("turnadmin", out, sizeof out, "-a", "-N", rds.conn, "-u",

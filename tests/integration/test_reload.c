@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto/crypto.h"
 #include "tests/lib/certs.h"
 #include "tests/lib/check.h"
 #include "tests/lib/client.h"
@@ -69,13 +68,9 @@ static int allocate_as(const char *user, const char *pass)
 static int allocate_rest(const char *secret)
 {
     char name[64], pass[64];
-    uint8_t mac[CRYPTO_MAX_MD];
-    struct crypto_buf part;
 
     snprintf(name, sizeof(name), "%ld:app-user", (long)time(NULL) + 3600);
-    part = (struct crypto_buf){name, strlen(name)};
-    crypto_hmac(CRYPTO_SHA1, (const uint8_t *)secret, strlen(secret), &part, 1, mac);
-    crypto_base64_encode(mac, 20, pass, sizeof(pass));
+    turnc_rest_password(secret, name, pass, sizeof(pass));
     return allocate_as(name, pass);
 }
 

@@ -296,15 +296,10 @@ static void rest_credentials(void)
         return;
     for (int expired = 0; expired < 2; expired++) {
         char name[64], pass[64];
-        uint8_t mac[CRYPTO_MAX_MD];
-        struct crypto_buf part;
         struct turnc t;
-        long expiry = (long)time(NULL) + (expired ? -10 : 3600);
 
-        snprintf(name, sizeof(name), "%ld:app-user", expiry);
-        part = (struct crypto_buf){name, strlen(name)};
-        crypto_hmac(CRYPTO_SHA1, (const uint8_t *)"s3cr3t", 6, &part, 1, mac);
-        crypto_base64_encode(mac, 20, pass, sizeof(pass));
+        snprintf(name, sizeof(name), "%ld:app-user", (long)time(NULL) + (expired ? -10 : 3600));
+        turnc_rest_password("s3cr3t", name, pass, sizeof(pass));
         turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, name, pass);
         CHECK_INT(turnc_allocate(&t), expired ? 401 : 0);
         turnc_close(&t);

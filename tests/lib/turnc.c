@@ -58,6 +58,15 @@ static int code_of(const struct stun_msg *m)
     return code;
 }
 
+void turnc_rest_password(const char *secret, const char *name, char *pass, size_t cap)
+{
+    uint8_t mac[CRYPTO_MAX_MD];
+    struct crypto_buf part = {name, strlen(name)};
+
+    crypto_hmac(CRYPTO_SHA1, (const uint8_t *)secret, strlen(secret), &part, 1, mac);
+    crypto_base64_encode(mac, 20, pass, cap);
+}
+
 int turnc_request(struct turnc *t, uint16_t method,
                   void (*add)(struct stun_builder *b, const void *arg), const void *arg,
                   uint8_t *buf, size_t cap, struct stun_msg *resp)

@@ -27,6 +27,10 @@ struct turnc {
     int last_code; /* of the last answer: 0 success, else its ERROR-CODE, -1 none */
 };
 
+/* The TURN REST password (--use-auth-secret) of name ("EXPIRY:user"): the base64 of
+ * HMAC-SHA1(secret, name), into pass. */
+void turnc_rest_password(const char *secret, const char *name, char *pass, size_t cap);
+
 /* Connects to the server (type SOCK_DGRAM or SOCK_STREAM) with these credentials. */
 int turnc_open(struct turnc *t, int type, const char *server_ip, uint16_t port,
                const char *user, const char *pass);
