@@ -235,6 +235,24 @@ static int realm_key(char *buf, const char *realm, const char *leaf, char *err, 
     return 0;
 }
 
+/* Calls each with realm's key named leaf, or with no realm, with that key of every realm
+ * there is (SCAN).  0, or -1 with the reason in err. */
+static int each_realm_key(struct radmin *r, const char *realm, const char *leaf,
+                          void (*each)(void *, const char *), void *arg, char *err,
+                          size_t errlen)
+{
+    char key[AUTH_SCHEMA_KEY_MAX];
+
+    if (realm != NULL) {
+        if (realm_key(key, realm, leaf, err, errlen) < 0)
+            return -1;
+        each(arg, key);
+        return 0;
+    }
+    snprintf(key, sizeof key, "turn/realm/*/%s", leaf);
+    return scan(r, key, each, arg, err, errlen);
+}
+
 int radmin_add_secret(struct radmin *r, const char *realm, const char *secret, char *err,
                       size_t errlen)
 {
@@ -292,15 +310,8 @@ int radmin_list_secrets(struct radmin *r, const char *realm, radmin_line_fn *fn,
 {
     struct listing l = {.fn = fn, .arg = arg, .suffix = "/" AUTH_SCHEMA_SECRET, .r = r,
                         .err = err, .errlen = errlen};
-    char key[AUTH_SCHEMA_KEY_MAX];
 
-    if (realm != NULL) {
-        if (realm_key(key, realm, AUTH_SCHEMA_SECRET, err, errlen) < 0)
-            return -1;
-        each_secret_set(&l, key);
-        return l.rc;
-    }
-    if (scan(r, "turn/realm/*/" AUTH_SCHEMA_SECRET, each_secret_set, &l, err, errlen) < 0)
+    if (each_realm_key(r, realm, AUTH_SCHEMA_SECRET, each_secret_set, &l, err, errlen) < 0)
         return -1;
     return l.rc;
 }
@@ -343,19 +354,10 @@ int radmin_list_options(struct radmin *r, const char *realm, radmin_line_fn *fn,
                         char *err, size_t errlen)
 {
     struct listing l = {.fn = fn, .arg = arg, .r = r, .err = err, .errlen = errlen};
-    char key[AUTH_SCHEMA_KEY_MAX];
 
-    for (size_t i = 0; i < sizeof options / sizeof options[0] && l.rc == 0; i++) {
-        if (realm != NULL) {
-            if (realm_key(key, realm, options[i], err, errlen) < 0)
-                return -1;
-            each_option(&l, key);
-            continue;
-        }
-        snprintf(key, sizeof key, "turn/realm/*/%s", options[i]);
-        if (scan(r, key, each_option, &l, err, errlen) < 0)
+    for (size_t i = 0; i < sizeof options / sizeof options[0] && l.rc == 0; i++)
+        if (each_realm_key(r, realm, options[i], each_option, &l, err, errlen) < 0)
             return -1;
-    }
     return l.rc;
 }
 

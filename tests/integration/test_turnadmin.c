@@ -64,8 +64,12 @@ static void redis_commands(void)
     CHECK_STR(out, "alice[example.org]\n");
     CHECK_INT(ADMIN("-s", "s1", "-N", rds.conn, "-r", "example.org"), 0);
     CHECK_INT(ADMIN("--set-secret=s2", "-N", rds.conn, "-r", "example.org"), 0);
-    CHECK_INT(ADMIN("-S", "-N", rds.conn), 0);
+    CHECK_INT(ADMIN("-S", "-N", rds.conn), 0); /* every realm's */
     CHECK(strstr(out, "s1[example.org]\n") && strstr(out, "s2[example.org]\n"));
+    CHECK_INT(ADMIN("-S", "-N", rds.conn, "-r", "example.org"), 0);
+    CHECK(strstr(out, "s1[example.org]\n") && strstr(out, "s2[example.org]\n"));
+    CHECK_INT(ADMIN("-S", "-N", rds.conn, "-r", "elsewhere.org"), 0);
+    CHECK_STR(out, "");
     CHECK_INT(ADMIN("-X", "s1", "-N", rds.conn, "-r", "example.org"), 0);
     redis_cmd(&rds, out, sizeof out, "SMEMBERS", "turn/realm/example.org/secret", NULL);
     CHECK_STR(out, "s2");
@@ -76,6 +80,8 @@ static void redis_commands(void)
                     "--max-bps", "64000"),
               0);
     CHECK_INT(ADMIN("-G", "-N", rds.conn, "-r", "example.org"), 0);
+    CHECK_STR(out, "example.org/max-bps = 64000\nexample.org/user-quota = 3\n");
+    CHECK_INT(ADMIN("-G", "-N", rds.conn), 0); /* every realm's */
     CHECK_STR(out, "example.org/max-bps = 64000\nexample.org/user-quota = 3\n");
     CHECK_INT(ADMIN("-g", "-N", rds.conn, "-r", "example.org", "--user-quota", "0"), 0);
     redis_cmd(&rds, out, sizeof out, "EXISTS", "turn/realm/example.org/user-quota", NULL);
