@@ -26,18 +26,22 @@ struct relay_alloc *relay_alloc_new(struct relay *r, const struct relay_client *
 
 /* Closes the endpoints and gives their ports back; frees the record.  The caller has taken
  * it out of the table and the wheel. */
-void relay_alloc_free(struct relay_alloc *a)
+/* Closes endpoint ep and returns its port. */
+static void ep_close(struct relay_alloc *a, struct relay_ep *ep)
 {
     const struct relay_io *io = a->relay->io;
 
+    io->close(io->ctx, ep->handle);
+    relay_ports_put(ep->pool->ports, addr_port(&ep->addr));
+    ep->handle = NULL;
+}
+
+void relay_alloc_free(struct relay_alloc *a)
+{
     relay_tcp_close_all(a->relay, a);
-    for (int i = 0; i < RELAY_EP_COUNT; i++) {
-        struct relay_ep *ep = &a->ep[i];
-        if (ep->handle == NULL)
-            continue;
-        io->close(io->ctx, ep->handle);
-        relay_ports_put(ep->pool->ports, addr_port(&ep->addr));
-    }
+    for (int i = 0; i < RELAY_EP_COUNT; i++)
+        if (a->ep[i].handle)
+            ep_close(a, &a->ep[i]);
     relay_limits_release(a->limits);
     free(a->perms);
     free(a->chans);
@@ -253,6 +257,21 @@ void relay_alloc_schedule(struct relay_alloc *a)
 
 /* Removes the permissions and channels that expired by now, keeping the order of the rest;
  * frees the arrays when they become empty. */
+void relay_alloc_close_family(struct relay_alloc *a, int ep, uint32_t now)
+{
+    int family = ep == RELAY_EP_V6 ? AF_INET6 : AF_INET;
+
+    ep_close(a, &a->ep[ep]);
+    for (uint16_t i = 0; i < a->nperm; i++)
+        if (a->perms[i].family == family)
+            a->perms[i].expires = 0;
+    for (uint16_t i = 0; i < a->nchan; i++)
+        if (a->chans[i].peer.sa.sa_family == family)
+            a->chans[i].expires = 0;
+    relay_alloc_sweep(a, now);
+    relay_alloc_schedule(a);
+}
+
 void relay_alloc_sweep(struct relay_alloc *a, uint32_t now)
 {
     uint16_t k = 0;

@@ -357,8 +357,13 @@ int relay_handle_refresh(struct relay *r, struct relay_alloc *a, const struct st
     int ep = -1;
 
     if (stun_msg_get_u8(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, &fam) == STUN_OK) {
-        /* RFC 8656 §8.2: a family the allocation does not have is a mismatch. */
+        /* RFC 8656 §8.2: a family the allocation does not have is a mismatch, unless this
+         * is a retransmission of the Refresh that deleted it. */
         ep = family_of_ep(a, fam);
+        if (ep < 0 && relay_tomb_find(r, &a->client, m->tid)) {
+            stun_build_u32(b, STUN_ATTR_LIFETIME, 0);
+            return 0;
+        }
         if (ep < 0)
             return 443;
     }
@@ -367,9 +372,8 @@ int relay_handle_refresh(struct relay *r, struct relay_alloc *a, const struct st
         int other = ep == RELAY_EP_V4 ? RELAY_EP_V6 : RELAY_EP_V4;
         if (ep >= 0 && a->ep[other].handle) {
             /* Deletes one family of a dual allocation; the other lives on. */
-            r->io->close(r->io->ctx, a->ep[ep].handle);
-            relay_ports_put(a->ep[ep].pool->ports, addr_port(&a->ep[ep].addr));
-            a->ep[ep].handle = NULL;
+            relay_tomb_add(r, &a->client, m->tid);
+            relay_alloc_close_family(a, ep, r->now);
         } else {
             relay_tomb_add(r, &a->client, m->tid);
             relay_delete(r, a, RELAY_END_DELETED);

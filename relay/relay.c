@@ -409,7 +409,8 @@ void relay_channel_data(struct relay *r, const struct relay_client *c, const uin
         drop(r, RELAY_DROP_NO_CHANNEL);
         return;
     }
-    /* The binding checked the policy and the endpoint's family when it was made. */
+    /* The binding checked the policy and the endpoint's family when it was made, and goes
+     * with the endpoint (relay_alloc_close_family). */
     to_peer(r, a, relay_alloc_ep_for(a, &ch->peer), &ch->peer, buf + FRAME_CHANDATA_HDR, dlen,
             false);
 }

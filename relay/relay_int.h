@@ -10,7 +10,8 @@
 /* How long a retransmitted request still gets its first answer (RFC 8489 §6.3: 40 s covers
  * a client's whole retransmission schedule). */
 #define RELAY_RETRANSMIT_WINDOW 40
-/* Deleted allocations remembered for retransmitted Refresh(0) requests, per worker. */
+/* Deleted allocations (and families of dual ones) remembered for retransmitted Refresh(0)
+ * requests, per worker. */
 #define RELAY_TOMBS 256
 
 /* A permission: an IP (port ignored, RFC 8656 §9), 4 or 16 significant bytes. */
@@ -175,6 +176,10 @@ struct relay_chan *relay_alloc_chan_by_peer(struct relay_alloc *a, const union a
 int relay_alloc_bind(struct relay_alloc *a, uint16_t num, const union addr *peer, uint32_t now);
 void relay_alloc_schedule(struct relay_alloc *a);
 void relay_alloc_sweep(struct relay_alloc *a, uint32_t now);
+/* Deletes endpoint ep of a dual allocation (Refresh with LIFETIME 0 and its family, RFC 8656
+ * §8.2): its socket and port, and the permissions and channels toward peers of its family,
+ * which no longer have a relayed address to leave from. */
+void relay_alloc_close_family(struct relay_alloc *a, int ep, uint32_t now);
 
 /* tcprelay.c: RFC 6062. */
 int relay_handle_connect(struct relay *r, struct relay_alloc *a, const struct stun_msg *m,

@@ -265,6 +265,42 @@ static void loopback_switch(void)
     fx_done(&f);
 }
 
+/* Refresh(0) of one family of a dual allocation takes that family's channels and permissions
+ * with its relayed address: ChannelData on them is dropped (it once reached a NULL endpoint),
+ * the other family's go on, and a retransmission of that Refresh gets its success again. */
+static void family_deleted(void)
+{
+    struct fx f;
+    struct relay_client c;
+    struct relay_alloc *a = setup(&f, &c);
+    struct fx_req q;
+
+    if (!CHECK(a != NULL))
+        goto out;
+    CHECK_INT(fx_bind(&f, &c, 0x4001, "[2001:db8::1]:7000"), 0);
+    CHECK_INT(fx_bind(&f, &c, 0x4002, PEER), 0);
+    CHECK_INT(fx_permit(&f, &c, "2001:db8::2"), 0);
+    req_start(&q, STUN_METHOD_REFRESH);
+    stun_build_u8(&q.b, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, STUN_FAMILY_IPV6);
+    stun_build_u32(&q.b, STUN_ATTR_LIFETIME, 0);
+    CHECK_INT(req_send(&f, &q, &c, "alice"), 0);
+    CHECK_INT(req_resend(&f, &q, &c, "alice"), 0);
+    channel_data(&f, &c, 0x4001, "to a gone family");
+    CHECK_INT(f.npeer, 0);
+    CHECK_INT(fx_drops(&f, RELAY_DROP_NO_CHANNEL), 1);
+    send_indication(&f, &c, "[2001:db8::2]:7000", "no relay for it", false);
+    CHECK_INT(f.npeer, 0);
+    channel_data(&f, &c, 0x4002, "still here");
+    if (CHECK_INT(f.npeer, 1))
+        CHECK_MEM(f.to_peer[0].buf, "still here", 10);
+    CHECK_INT(a->nchan, 1);
+    CHECK_INT(a->nperm, 1);
+    /* The channel number is free again, for a peer of the family that remains. */
+    CHECK_INT(fx_bind(&f, &c, 0x4001, PEER2), 0);
+out:
+    fx_done(&f);
+}
+
 int main(void)
 {
     RUN(create_permission);
@@ -274,5 +310,6 @@ int main(void)
     RUN(permission_and_channel_expiry);
     RUN(wrong_user_and_no_allocation);
     RUN(loopback_switch);
+    RUN(family_deleted);
     return check_summary();
 }
