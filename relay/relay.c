@@ -230,6 +230,10 @@ static int connection_bind(struct relay *r, const struct relay_client *c,
         return relay_fail(r, 400, "ConnectionBind needs a TCP or TLS connection");
     if (stun_msg_get_u32(m, STUN_ATTR_CONNECTION_ID, &id) != STUN_OK)
         return relay_fail(r, 400, "CONNECTION-ID missing");
+    /* RFC 6062 §4.3: a data connection is a new one; a control connection stays one (binding
+     * it would splice away the connection its allocation lives on). */
+    if (relay_find(r, c) != NULL)
+        return relay_fail(r, 400, "ConnectionBind needs a new connection, not the control one");
     if (id >> 24 != r->worker)
         return RELAY_HANDOFF;
     relay_connection_bind(r, c, id, user, sig, m->tid, m->fingerprint >= 0, r->now);

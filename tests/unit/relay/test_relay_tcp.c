@@ -106,6 +106,9 @@ static void connect_and_bind(void)
         CHECK_INT(m.type, stun_type(STUN_METHOD_CONNECT, STUN_CLASS_SUCCESS));
         CHECK(stun_msg_get_u32(&m, STUN_ATTR_CONNECTION_ID, &id) == STUN_OK);
     }
+    /* Not on the control connection: it keeps its allocation (RFC 6062 §4.3). */
+    CHECK_INT(bind_conn(&f, &c, id, "alice"), 400);
+    CHECK(!f.tcp[0].bound && relay_find(f.r, &c) == a);
     CHECK_INT(bind_conn(&f, &data, id, "mallory"), RELAY_ANSWERED);
     CHECK(last_to_client(&f, &m) && m.cls == STUN_CLASS_ERROR); /* 441 */
     CHECK(!f.tcp[0].bound);
