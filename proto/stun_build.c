@@ -17,6 +17,7 @@ void stun_build_start(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t
     b->cap = cap;
     b->len = 0;
     b->err = STUN_OK;
+    b->integrity = false;
     if (cap < STUN_HEADER_LEN) {
         b->err = STUN_E_NOSPACE;
         return;
@@ -167,6 +168,7 @@ static void build_mac(struct stun_builder *b, uint16_t type, enum crypto_alg alg
         return;
     }
     memcpy(p, mac, maclen);
+    b->integrity = true;
 }
 
 void stun_build_integrity(struct stun_builder *b, const uint8_t *key, size_t keylen)

@@ -2,6 +2,7 @@
 #ifndef PROTO_STUN_BUILD_H
 #define PROTO_STUN_BUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@ struct stun_builder {
     size_t cap;
     size_t len;
     int err;
+    bool integrity; /* a MESSAGE-INTEGRITY(-SHA256) is in: only FINGERPRINT may follow */
 };
 
 /* Starts a message of the given type with the magic cookie and tid in buf (capacity cap). */

@@ -26,13 +26,19 @@ int dispatch_send(struct worker *w, const struct relay_client *c, const void *bu
     return tcp_conn_send(c->handle, buf, len);
 }
 
+void dispatch_software(const struct worker *w, struct stun_builder *b)
+{
+    if (w->cfg->software_attribute)
+        stun_build_str(b, STUN_ATTR_SOFTWARE, SOFTWARE_VALUE);
+}
+
 int dispatch_finish(struct worker *w, const struct relay_client *c, const struct stun_msg *req,
                     struct stun_builder *b, size_t limit, int code)
 {
     size_t len;
 
-    if (w->cfg->software_attribute)
-        stun_build_str(b, STUN_ATTR_SOFTWARE, SOFTWARE_VALUE);
+    if (!b->integrity)
+        dispatch_software(w, b);
     if (req->has_cookie && (req->fingerprint >= 0 || w->cfg->fingerprint))
         stun_build_fingerprint(b);
     if (stun_build_end(b, &len) < 0 || len > limit)

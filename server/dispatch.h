@@ -28,9 +28,14 @@ int dispatch_packet(struct worker *w, const struct relay_client *c, const uint8_
 /* Sends buf[0..len) to client c on the transport it came from.  0 or -1. */
 int dispatch_send(struct worker *w, const struct relay_client *c, const void *buf, size_t len);
 
-/* Finishes an answer to req built in b: SOFTWARE when configured, FINGERPRINT when the request
- * had one or --fingerprint asks, then sends it and counts its code (0 for success).  An
- * answer longer than limit is not sent (no amplification); returns -1 then, else 0. */
+/* Adds SOFTWARE to an answer when --software-attribute asks; a signed answer gets it before
+ * its MESSAGE-INTEGRITY, which must cover it (RFC 8489 §14.5: what follows is ignored). */
+void dispatch_software(const struct worker *w, struct stun_builder *b);
+
+/* Finishes an answer to req built in b: SOFTWARE when configured (unless b is signed: then the
+ * signer added it), FINGERPRINT when the request had one or --fingerprint asks, then sends it
+ * and counts its code (0 for success).  An answer longer than limit is not sent (no
+ * amplification); returns -1 then, else 0. */
 int dispatch_finish(struct worker *w, const struct relay_client *c, const struct stun_msg *req,
                     struct stun_builder *b, size_t limit, int code);
 

@@ -163,8 +163,10 @@ int turn_request(struct worker *w, const struct relay_client *c, struct stun_msg
         log_debug("%s: %s from user '%s': %d %s", addr_format(&c->remote, addr, sizeof(addr)),
                   stun_method_name(m->method), r.user, code, relay_reason(w->relay));
     }
-    if (w->shared->auth)
+    if (w->shared->auth) {
+        dispatch_software(w, &b);
         auth_sign(&r, &b);
+    }
     dispatch_finish(w, c, m, &b, DISPATCH_REPLY_MAX, code);
     return 0;
 }

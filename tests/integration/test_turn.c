@@ -332,6 +332,39 @@ static void user_quota(void)
     proc_cleanup(&p);
 }
 
+/* --software-attribute: SOFTWARE in the 401 and, before MESSAGE-INTEGRITY (which must cover
+ * it: RFC 8489 §14.5, what follows the integrity is ignored), in the signed success. */
+static void software_attribute(void)
+{
+    const char *args[] = {"--listening-ip", "127.0.0.1", "--user", "alice:secret",
+                          "--software-attribute", NULL};
+    uint8_t buf[1024];
+    struct stun_msg resp;
+    const struct stun_attr *sw, *mi;
+    struct turnc t;
+    struct proc p;
+
+    if (!CHECK(proc_start(&p, args) == 0))
+        return;
+    if (CHECK(turnc_open(&t, SOCK_DGRAM, "127.0.0.1", p.port, "alice", "secret") == 0) &&
+        CHECK_INT(turnc_request(&t, STUN_METHOD_REFRESH, NULL, NULL, buf, sizeof(buf), &resp),
+                  437)) {
+        CHECK(stun_msg_find(&resp, STUN_ATTR_SOFTWARE) != NULL);
+        CHECK(stun_msg_find(&resp, STUN_ATTR_MESSAGE_INTEGRITY) != NULL);
+        CHECK_INT(turnc_allocate(&t), 0);
+        CHECK_INT(turnc_request(&t, STUN_METHOD_REFRESH, NULL, NULL, buf, sizeof(buf), &resp),
+                  0);
+        sw = stun_msg_find(&resp, STUN_ATTR_SOFTWARE);
+        mi = stun_msg_find(&resp, STUN_ATTR_MESSAGE_INTEGRITY);
+        /* The decoder ignores what follows MESSAGE-INTEGRITY: found means before it. */
+        if (CHECK(sw != NULL && mi != NULL))
+            CHECK(sw->off < mi->off);
+    }
+    turnc_close(&t);
+    CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
+    proc_cleanup(&p);
+}
+
 int main(void)
 {
     const char *args[] = {"--listening-ip", "127.0.0.1", "--realm", "example.org",
@@ -352,6 +385,7 @@ int main(void)
     RUN(open_relay);
     RUN(rest_credentials);
     RUN(user_quota);
+    RUN(software_attribute);
     rc = proc_stop(&srv, SIGTERM, 5000, NULL);
     CHECK_INT(rc, 0);
     /* The drops of drops_are_counted, in the exit counters. */
