@@ -342,10 +342,13 @@ int relay_handle_allocate(struct relay *r, const struct relay_client *c,
     return 0;
 }
 
+/* The endpoint of family fam (STUN_FAMILY_IPV4/IPV6), or -1 when the allocation has none. */
 static int family_of_ep(const struct relay_alloc *a, uint8_t fam)
 {
     int i = fam == STUN_FAMILY_IPV6 ? RELAY_EP_V6 : RELAY_EP_V4;
 
+    if (fam != STUN_FAMILY_IPV4 && fam != STUN_FAMILY_IPV6)
+        return -1;
     return a->ep[i].handle ? i : -1;
 }
 

@@ -145,6 +145,12 @@ static int handle_request(struct worker *w, const struct relay_client *c, struct
 static void handle_indication(struct worker *w, const struct relay_client *c,
                               const struct stun_msg *m)
 {
+    /* RFC 8489 §6.3.3: an indication with an unknown comprehension-required attribute is
+     * discarded (nobody to tell). */
+    if (m->nunknown > 0) {
+        STATS_INC(w->stats.drop[DROP_UNEXPECTED]);
+        return;
+    }
     switch (m->method) {
     case STUN_METHOD_BINDING:
         /* A keepalive (RFC 8489 §6.3.2): taken silently. */

@@ -138,6 +138,26 @@ static void drops_are_counted(void)
     bind(stranger, &stranger_addr.sa, addr_len(&stranger_addr));
     sendto(stranger, "no permission", 13, 0, &t.relayed.sa, addr_len(&t.relayed));
     CHECK(turnc_recv(&t, big, sizeof(big), NULL, NULL, 300) < 0);
+    /* A Send indication with an unknown comprehension-required attribute is discarded (RFC
+     * 8489 §6.3.3); the same without it goes through. */
+    for (int unknown = 1; unknown >= 0; unknown--) {
+        uint8_t ind[128], tid[STUN_TID_LEN] = {7};
+        union addr from;
+        struct stun_builder b;
+        size_t len = 0;
+        stun_build_start(&b, ind, sizeof(ind),
+                         stun_type(STUN_METHOD_SEND, STUN_CLASS_INDICATION), tid);
+        stun_build_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+        stun_build_attr(&b, STUN_ATTR_DATA, "payload", 7);
+        if (unknown)
+            stun_build_u32(&b, 0x0031, 1);
+        stun_build_end(&b, &len);
+        client_send_all(t.fd, ind, len);
+        if (unknown)
+            CHECK(peer_recv(pfd, big, sizeof(big), &from, 300) < 0);
+        else
+            CHECK_INT(peer_recv(pfd, big, sizeof(big), &from, TIMEOUT), 7);
+    }
     turnc_close(&t);
     close(pfd);
     close(stranger);

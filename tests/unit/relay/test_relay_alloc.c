@@ -322,6 +322,12 @@ static void refresh(void)
     CHECK_INT(got, 1200);
     fx_tick(&f, 900); /* would have expired at 600 */
     CHECK(relay_find(f.r, &c) != NULL);
+    /* A family that is neither IPv4 nor IPv6 matches none of the allocation's (RFC 8656 §8). */
+    req_start(&q, STUN_METHOD_REFRESH);
+    stun_build_u8(&q.b, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, 0x03);
+    stun_build_u32(&q.b, STUN_ATTR_LIFETIME, 0);
+    CHECK_INT(req_send(&f, &q, &c, "alice"), 443);
+    CHECK(relay_find(f.r, &c) != NULL);
     req_start(&q, STUN_METHOD_REFRESH);
     stun_build_u32(&q.b, STUN_ATTR_LIFETIME, 0);
     CHECK_INT(req_send(&f, &q, &c, "alice"), 0);
