@@ -53,6 +53,7 @@ struct tcp_conn {
     bool closing; /* the client closed its side: close once the output is written */
     bool in_read; /* read_frames() is running: a change of fate waits for it to finish */
     bool parked;  /* its first frame waits for Redis: not read until tcp_conn_resume() */
+    bool allocated; /* it holds an allocation: no read timeout (tcp_conn_set_allocated) */
     enum tcp_fate fate;
     tcp_handoff_fn *handoff;
     void *handoff_arg;
@@ -106,11 +107,39 @@ int tcp_conn_relay(struct tcp_conn *c, const void *buf, size_t len)
     return tcp_conn_send(c, buf, len);
 }
 
-void tcp_conn_set_allocated(struct tcp_conn *c, bool allocated)
+/* The stream's timeouts (set, or all cleared): reading nothing for --tcp-idle-timeout closes
+ * it unless it holds an allocation, whose lifetime rules then; output waiting that long closes
+ * it always (a client that stopped reading).  Over TLS the write timeout is the socket's under
+ * the filter: libevent re-arms a filter's write timeout after each write, even with nothing
+ * left to send, which closed an allocated TLS client the server had nothing to say to. */
+static void set_timeouts(struct tcp_conn *c, bool set)
 {
     struct timeval idle = {.tv_sec = c->w->cfg->tcp_idle_timeout};
+    const struct timeval *rd = set && !c->allocated ? &idle : NULL, *wr = set ? &idle : NULL;
+    struct bufferevent *under =
+        c->transport == RELAY_TLS ? bufferevent_get_underlying(c->bev) : NULL;
 
-    bufferevent_set_timeouts(c->bev, allocated ? NULL : &idle, &idle);
+    bufferevent_set_timeouts(c->bev, rd, under ? NULL : wr);
+    if (under)
+        bufferevent_set_timeouts(under, NULL, wr);
+}
+
+void tcp_conn_set_allocated(struct tcp_conn *c, bool allocated)
+{
+    c->allocated = allocated;
+    if (c->handshake == NULL)
+        set_timeouts(c, true);
+}
+
+/* The TLS handshake is over: from now on the stream's own timeouts apply.  Called from the
+ * first read when data came with the client's last handshake flight (libevent delivers it
+ * before BEV_EVENT_CONNECTED), or at that event. */
+static void handshake_over(struct tcp_conn *c)
+{
+    tls_handshake_done(c->handshake);
+    c->handshake = NULL;
+    tls_log_established(c->bev, &c->remote);
+    set_timeouts(c, true);
 }
 
 /* Stops reading a client that does not read its answers; on_write resumes it when half of
@@ -142,7 +171,7 @@ struct bufferevent *tcp_conn_release(struct tcp_conn *c)
     LIST_REMOVE(c, link);
     c->w->nconns--;
     bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-    bufferevent_set_timeouts(bev, NULL, NULL);
+    set_timeouts(c, false);
     bufferevent_setwatermark(bev, EV_READ | EV_WRITE, 0, 0);
     if (c->in_read)
         c->fate = TCP_RELEASED; /* read_frames() frees the struct when it returns */
@@ -255,8 +284,12 @@ static bool read_loop(struct tcp_conn *c)
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
+    struct tcp_conn *c = arg;
+
     (void)bev;
-    read_frames(arg);
+    if (c->handshake)
+        handshake_over(c);
+    read_frames(c);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -281,14 +314,10 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct tcp_conn *c = arg;
-    struct timeval idle = {.tv_sec = c->w->cfg->tcp_idle_timeout};
 
     if (what & BEV_EVENT_CONNECTED) {
-        /* The TLS handshake is done: from now on the stream's own timeouts apply. */
-        tls_handshake_done(c->handshake);
-        c->handshake = NULL;
-        tls_log_established(bev, &c->remote);
-        bufferevent_set_timeouts(bev, &idle, &idle);
+        if (c->handshake)
+            handshake_over(c);
         return;
     }
     if (c->handshake)
@@ -314,7 +343,6 @@ static struct tcp_conn *conn_attach(struct worker *w, struct bufferevent *bev,
                                     const union addr *remote, const union addr *local,
                                     enum relay_transport transport)
 {
-    struct timeval idle = {.tv_sec = w->cfg->tcp_idle_timeout};
     struct tcp_conn *c;
 
     if (w->nconns >= (size_t)w->cfg->tcp_max_conns || (c = calloc(1, sizeof(*c))) == NULL) {
@@ -332,7 +360,7 @@ static struct tcp_conn *conn_attach(struct worker *w, struct bufferevent *bev,
     STATS_INC(w->stats.conn[CONN_ACCEPTED]);
     bufferevent_setcb(bev, on_read, on_write, on_event, c);
     bufferevent_setwatermark(bev, EV_READ, 0, TCP_INPUT_MAX);
-    bufferevent_set_timeouts(bev, &idle, &idle);
+    set_timeouts(c, true);
     bufferevent_enable(bev, EV_READ);
     return c;
 }
@@ -363,7 +391,7 @@ static struct tcp_conn *conn_new(struct worker *w, int fd, const union addr *rem
     c = conn_attach(w, bev, remote, local, tls ? RELAY_TLS : RELAY_TCP);
     /* During a TLS handshake its own deadline applies, and the stream's timeouts after it. */
     if (c && tls) {
-        bufferevent_set_timeouts(bev, NULL, NULL);
+        set_timeouts(c, false);
         if ((c->handshake = tls_handshake_begin(w->tls_worker, c)) == NULL) {
             close_with(c, CONN_REJECTED_LIMIT);
             return NULL;

@@ -105,6 +105,9 @@ static void splice_event(struct bufferevent *bev, short what, void *arg)
     struct tcp_peer *tp = arg;
     struct bufferevent *to = other(tp, bev);
 
+    /* A TLS client's handshake can end after its first data was read, which bound it. */
+    if (what & BEV_EVENT_CONNECTED)
+        return;
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && to && !tp->closing) {
         evbuffer_add_buffer(bufferevent_get_output(to), bufferevent_get_input(bev));
         if (evbuffer_get_length(bufferevent_get_output(to)) > 0) {

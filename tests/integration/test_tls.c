@@ -506,6 +506,49 @@ static void silent_handshakes(void)
     proc_cleanup(&p);
 }
 
+/* An allocation over TLS outlives --tcp-idle-timeout while the server has nothing to send
+ * (its lifetime rules, as over TCP): the write timeout runs only while output waits, and
+ * closes a client that stopped reading. */
+static void allocated_tls_quiet(void)
+{
+    const char *extra[] = {"--tcp-idle-timeout", "2", "--relay-threads", "1", NULL};
+    uint16_t port = proc_free_port();
+    struct tlsbridge b = TLSBRIDGE_INIT;
+    struct turnc t;
+    struct proc p;
+
+    if (!CHECK(start_with(&p, port, extra) == 0))
+        return;
+    if (CHECK(tlsbridge_start(&b, false, "127.0.0.1", port, NULL) == 0) &&
+        CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", b.port, USER, PASS) == 0)) {
+        CHECK_INT(turnc_allocate(&t), 0);
+        usleep(3500000); /* past the 2 s idle timeout, with nothing to send either way */
+        CHECK(!atomic_load(&b.server_closed));
+        CHECK_INT(turnc_refresh(&t, 600), 0);
+        turnc_close(&t);
+    }
+    tlsbridge_close(&b, true);
+    /* A client that stops reading is still closed once its output has waited that long. */
+    if (CHECK(tlsbridge_start(&b, false, "127.0.0.1", port, NULL) == 0) &&
+        CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", b.port, USER, PASS) == 0)) {
+        union addr peer;
+        int pfd = client_udp_bound("127.0.0.1", &peer);
+        CHECK_INT(turnc_allocate(&t), 0);
+        /* The bridge blocks writing to a client socket nobody reads: the server's output to
+         * it waits. */
+        if (CHECK(pfd >= 0))
+            turnc_flood_unread(&t, pfd, &peer, &p);
+        usleep(4000000);
+        if (pfd >= 0)
+            close(pfd);
+        turnc_close(&t);
+    }
+    tlsbridge_close(&b, false);
+    CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
+    CHECK(proc_log_number(&p, "tcp.closed_idle=") >= 1);
+    proc_cleanup(&p);
+}
+
 int main(void)
 {
     const char *args[32] = {"--listening-ip", "127.0.0.1", "--listening-ip", "::1",
@@ -539,6 +582,7 @@ int main(void)
     RUN(certificates_that_load);
     RUN(ports);
     RUN(silent_handshakes);
+    RUN(allocated_tls_quiet);
     coturn_peer_stop(peer4);
     coturn_peer_stop(peer6);
     rc = proc_stop(&srv, SIGTERM, 5000, NULL);
