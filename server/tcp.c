@@ -202,6 +202,8 @@ static void handoff(struct tcp_conn *c, struct evbuffer *in, size_t rest)
     }
     h.fd = dup(bufferevent_getfd(sock));
     h.rest = rest ? evbuffer_pullup(in, -1) : NULL;
+    h.nunsent = evbuffer_get_length(bufferevent_get_output(sock));
+    h.unsent = h.nunsent ? evbuffer_pullup(bufferevent_get_output(sock), -1) : NULL;
     if (h.fd < 0 || (c->transport == RELAY_TLS && h.ssl == NULL)) {
         if (h.fd >= 0)
             close(h.fd);
@@ -403,6 +405,7 @@ static struct tcp_conn *conn_new(struct worker *w, int fd, const union addr *rem
 struct tcp_conn *tcp_conn_adopt(struct worker *w, const struct tcp_handover *h,
                                 const union addr *remote, const union addr *local)
 {
+    struct bufferevent *sock;
     struct tcp_conn *c;
 
     if (h->ssl == NULL) {
@@ -411,11 +414,16 @@ struct tcp_conn *tcp_conn_adopt(struct worker *w, const struct tcp_handover *h,
         struct bufferevent *bev = tls_bev_adopt(w->base, h->fd, h->ssl, h->wire, h->nwire);
         c = bev ? conn_attach(w, bev, remote, local, RELAY_TLS) : NULL;
     }
-    /* What the first worker read behind the request goes before anything read here.  (A
+    if (c == NULL)
+        return NULL;
+    /* What the first worker read behind the request goes before anything read here (a
      * socket bufferevent's input takes bytes only at its front from outside: its end is
-     * frozen for its own reads.) */
-    if (c && h->nrest > 0 && evbuffer_prepend(bufferevent_get_input(c->bev), h->rest,
-                                              h->nrest) < 0) {
+     * frozen for its own reads), and what it had not written yet before anything written. */
+    sock = h->ssl ? bufferevent_get_underlying(c->bev) : c->bev;
+    if ((h->nrest > 0 &&
+         evbuffer_prepend(bufferevent_get_input(c->bev), h->rest, h->nrest) < 0) ||
+        (h->nunsent > 0 &&
+         evbuffer_add(bufferevent_get_output(sock), h->unsent, h->nunsent) < 0)) {
         close_with(c, CONN_REJECTED_LIMIT);
         return NULL;
     }

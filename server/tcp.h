@@ -50,8 +50,10 @@ struct bufferevent;
 struct bufferevent *tcp_conn_release(struct tcp_conn *c);
 
 /* A connection on its way to another worker: a duplicate of its socket, for TLS its session
- * (tls_bev_detach) and the ciphertext read ahead, and the plaintext read past the request.
- * The pointers are valid only during the handoff callback. */
+ * (tls_bev_detach) and the ciphertext read ahead, the plaintext read past the request, and
+ * what was queued on the socket but not written yet (for TLS the end of the handshake: TLS 1.3
+ * session tickets, which the client must get before any later record).  The pointers are
+ * valid only during the handoff callback. */
 struct ssl_st;
 struct tcp_handover {
     int fd;
@@ -60,6 +62,8 @@ struct tcp_handover {
     size_t nwire;
     const uint8_t *rest;
     size_t nrest;
+    const uint8_t *unsent;
+    size_t nunsent;
 };
 
 /* Called (from inside the connection's request handling) to move the connection to another

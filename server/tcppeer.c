@@ -302,6 +302,7 @@ static void bind_mail_free(struct bind_mail *bm)
 {
     free((void *)bm->h.wire);
     free((void *)bm->h.rest);
+    free((void *)bm->h.unsent);
     free(bm);
 }
 
@@ -354,7 +355,10 @@ static void handoff_ready(const struct tcp_handover *h, void *arg)
     bm->h = *h;
     bm->h.wire = copy_of(h->wire, &bm->h.nwire);
     bm->h.rest = copy_of(h->rest, &bm->h.nrest);
-    if (h->fd < 0) {
+    bm->h.unsent = copy_of(h->unsent, &bm->h.nunsent);
+    /* Without all of its bytes the stream would go on corrupted: better closed. */
+    if (h->fd < 0 || bm->h.nwire != h->nwire || bm->h.nrest != h->nrest ||
+        bm->h.nunsent != h->nunsent) {
         bind_mail_drop(&bm->mail);
         return;
     }

@@ -488,7 +488,12 @@ static struct bufferevent *filter_new(struct event_base *base, int fd, SSL *ssl,
         return NULL;
     }
     bufferevent_setwatermark(sock, EV_WRITE, 0, TLS_WIRE_MAX);
-    bev = bufferevent_openssl_filter_new(base, sock, ssl, state, BEV_OPT_CLOSE_ON_FREE);
+    /* Deferred callbacks: enabling a filter decrypts what its socket holds and would run the
+     * read callback inside bufferevent_enable(), under callers that do not expect it (the
+     * end of the handshake, resuming a parked request, adopting a handed-over connection);
+     * deferred, BEV_EVENT_CONNECTED also comes before the first read. */
+    bev = bufferevent_openssl_filter_new(base, sock, ssl, state,
+                                         BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     if (bev == NULL)
         return NULL;
     /* The filter decrypts when its socket reads; for what is already there, from the loop. */
