@@ -427,6 +427,10 @@ struct tcp_conn *tcp_conn_adopt(struct worker *w, const struct tcp_handover *h,
         close_with(c, CONN_REJECTED_LIMIT);
         return NULL;
     }
+    /* Read from the loop, by whoever owns the connection then: the splice once the bind
+     * succeeds, this connection still when it fails. */
+    if (h->nrest > 0)
+        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
     return c;
 }
 

@@ -263,8 +263,9 @@ static int io_tcp_bind(void *ctx, void *handle, const struct relay_client *c)
     /* What the client sent right behind its ConnectionBind was read with it (and came along
      * when the connection changed worker): no new bytes may come to announce it. */
     bufferevent_trigger(tp->client, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
-    splice_read(tp->peer, tp);
+    /* Enabled first: passing on what the peer sent may stop its reading again (full). */
     bufferevent_enable(tp->peer, EV_READ);
+    splice_read(tp->peer, tp);
     return 0;
 }
 

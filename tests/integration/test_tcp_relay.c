@@ -389,6 +389,63 @@ out:
     turnc_close(&ctl);
 }
 
+/* A ConnectionBind that fails (an unknown CONNECTION-ID, for either worker) with a Binding
+ * request behind it in the same write: the 400, then the Binding's answer, wherever the
+ * connection went to be answered. */
+static void failed_bind_then_request(void)
+{
+    struct turnc ctl;
+    int answered = 0;
+
+    if (!CHECK_INT(tcp_allocation(&ctl, srv.port), 0))
+        goto out;
+    for (int k = 0; k < 8; k++) {
+        uint8_t out[1024], in[1024], tid[STUN_TID_LEN];
+        uint32_t id = (uint32_t)(k % 2) << 24 | 0xABCDEu;
+        struct stun_builder b;
+        struct stun_msg m;
+        size_t len = 0, blen = 0, n1;
+        int fd;
+
+        memset(tid, 0x5A, sizeof(tid));
+        stun_build_start(&b, out, sizeof(out),
+                         stun_type(STUN_METHOD_CONNECTION_BIND, STUN_CLASS_REQUEST), tid);
+        stun_build_u32(&b, STUN_ATTR_CONNECTION_ID, id);
+        stun_build_str(&b, STUN_ATTR_USERNAME, ctl.user);
+        stun_build_str(&b, STUN_ATTR_REALM, ctl.realm);
+        stun_build_str(&b, STUN_ATTR_NONCE, ctl.nonce);
+        stun_build_integrity(&b, ctl.key, sizeof(ctl.key));
+        stun_build_end(&b, &len);
+        stun_build_start(&b, out + len, sizeof(out) - len,
+                         stun_type(STUN_METHOD_BINDING, STUN_CLASS_REQUEST), tid);
+        stun_build_end(&b, &blen);
+        fd = client_connect(SOCK_STREAM, "127.0.0.1", srv.port, NULL);
+        if (fd < 0 || !exchange(fd, out, len + blen, in, STUN_HEADER_LEN, TIMEOUT)) {
+            if (fd >= 0)
+                close(fd);
+            continue;
+        }
+        /* The rest of the first answer with the second one's header, then its body. */
+        n1 = STUN_HEADER_LEN + ((size_t)in[2] << 8 | in[3]);
+        if (n1 + STUN_HEADER_LEN <= sizeof(in) &&
+            exchange(fd, NULL, 0, in + STUN_HEADER_LEN, n1, TIMEOUT) &&
+            stun_msg_decode(&m, in, n1, 0) == STUN_OK &&
+            m.type == stun_type(STUN_METHOD_CONNECTION_BIND, STUN_CLASS_ERROR)) {
+            size_t n2 = STUN_HEADER_LEN + ((size_t)in[n1 + 2] << 8 | in[n1 + 3]);
+            if (n1 + n2 <= sizeof(in) &&
+                exchange(fd, NULL, 0, in + n1 + STUN_HEADER_LEN, n2 - STUN_HEADER_LEN,
+                         TIMEOUT) &&
+                stun_msg_decode(&m, in + n1, n2, 0) == STUN_OK &&
+                m.type == stun_type(STUN_METHOD_BINDING, STUN_CLASS_SUCCESS))
+                answered++;
+        }
+        close(fd);
+    }
+    CHECK_INT(answered, 8);
+out:
+    turnc_close(&ctl);
+}
+
 /* Connect to a port where nobody listens: 447. */
 static void connect_refused(void)
 {
@@ -505,6 +562,7 @@ int main(void)
     RUN(connect_bind_and_relay);
     RUN(connect_refused);
     RUN(bind_then_data_at_once);
+    RUN(failed_bind_then_request);
     RUN(incoming_peer);
     RUN(uclient_tcp_relay);
     RUN(uclient_tcp_relay_tls);
