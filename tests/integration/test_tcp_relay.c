@@ -33,7 +33,25 @@ struct echo {
     union addr addr;
     pthread_t thread;
     volatile int stop;
+    size_t burst; /* not 0: after one byte from the client, send this many and close */
 };
+
+/* The burst's byte at offset i. */
+static uint8_t burst_byte(size_t i)
+{
+    return (uint8_t)(i * 31 + i / 1021);
+}
+
+static void burst(int fd, size_t n)
+{
+    static uint8_t buf[BIND_DATA_MAX];
+    uint8_t one;
+
+    for (size_t i = 0; i < n && i < sizeof(buf); i++)
+        buf[i] = burst_byte(i);
+    if (recv(fd, &one, 1, 0) == 1)
+        client_send_all(fd, buf, n < sizeof(buf) ? n : sizeof(buf));
+}
 
 static void *echo_main(void *arg)
 {
@@ -48,6 +66,11 @@ static void *echo_main(void *arg)
         fd = accept(e->lfd, NULL, NULL);
         if (fd < 0)
             continue;
+        if (e->burst) {
+            burst(fd, e->burst);
+            close(fd);
+            continue;
+        }
         for (;;) {
             ssize_t n = recv(fd, buf, sizeof(buf), 0);
             if (n <= 0 || client_send_all(fd, buf, (size_t)n) < 0)
@@ -446,6 +469,79 @@ out:
     turnc_close(&ctl);
 }
 
+/* A new data connection bound to id (through a TLS bridge when tls, which *br then holds);
+ * returns the socket to read and write the peer's stream on, or -1. */
+static int bound_data_connection(const struct turnc *ctl, uint32_t id, bool tls,
+                                 struct tlsbridge *br)
+{
+    struct turnc d = *ctl;
+    uint8_t buf[1024];
+    struct stun_msg resp;
+
+    if (tls && tlsbridge_start(br, false, "127.0.0.1", tls_port, certs.ca) < 0)
+        return -1;
+    d.fd = client_connect(SOCK_STREAM, "127.0.0.1", tls ? br->port : srv.port, NULL);
+    if (d.fd >= 0 && turnc_request(&d, STUN_METHOD_CONNECTION_BIND, add_conn_id, &id, buf,
+                                   sizeof(buf), &resp) == 0)
+        return d.fd;
+    if (d.fd >= 0)
+        close(d.fd);
+    return -1;
+}
+
+/* RFC 6062 §5.5: a peer that sends its last bytes and closes: the client gets every one of
+ * them before its data connection closes, over TCP and over TLS (where they wait encrypted
+ * under the TLS layer when the peer's end of stream comes). */
+static void peer_closes_after_burst(void)
+{
+    static uint8_t in[BIND_DATA_MAX];
+    const size_t n = 250 * 1024;
+    struct turnc ctl;
+
+    if (!CHECK_INT(tcp_allocation(&ctl, srv.port), 0))
+        goto out;
+    for (int tls = 0; tls < 2; tls++) {
+        struct tlsbridge br = TLSBRIDGE_INIT;
+        struct echo e;
+        uint32_t id = 0;
+        size_t got = 0, bad = 0;
+        int fd = -1;
+        if (!CHECK(echo_start(&e) == 0))
+            break;
+        e.burst = n;
+        if (CHECK_INT(connect_peer(&ctl, &e.addr, &id), 0) &&
+            CHECK((fd = bound_data_connection(&ctl, id, tls, &br)) >= 0)) {
+            long long end = proc_now_ms() + 15000;
+            int small = 4096;
+            /* A slow reader: what the server has for it waits in its buffers (and under TLS,
+             * encrypted, below the TLS layer) when the peer's end of stream comes. */
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+            client_send_all(fd, "go", 1);
+            usleep(300000);
+            while (got < sizeof(in) && proc_now_ms() < end) {
+                ssize_t r;
+                if (client_silent(fd, 100))
+                    continue;
+                if ((r = recv(fd, in + got, sizeof(in) - got < 4096 ? sizeof(in) - got : 4096,
+                              0)) <= 0)
+                    break;
+                got += (size_t)r;
+                usleep(1000);
+            }
+            for (size_t i = 0; i < got && i < n; i++)
+                bad += in[i] != burst_byte(i);
+            printf("  %s: %zu of %zu bytes before the end of stream, %zu wrong\n",
+                   tls ? "TLS" : "TCP", got, n, bad);
+            CHECK(got == n && bad == 0);
+            close(fd);
+        }
+        tlsbridge_close(&br, false);
+        echo_stop(&e);
+    }
+out:
+    turnc_close(&ctl);
+}
+
 /* Connect to a port where nobody listens: 447. */
 static void connect_refused(void)
 {
@@ -563,6 +659,7 @@ int main(void)
     RUN(connect_refused);
     RUN(bind_then_data_at_once);
     RUN(failed_bind_then_request);
+    RUN(peer_closes_after_burst);
     RUN(incoming_peer);
     RUN(uclient_tcp_relay);
     RUN(uclient_tcp_relay_tls);
