@@ -528,16 +528,22 @@ static void allocated_tls_quiet(void)
         turnc_close(&t);
     }
     tlsbridge_close(&b, true);
-    /* A client that stops reading is still closed once its output has waited that long. */
+    /* A client that stops reading is still closed once its output has waited that long: the
+     * bridge stops reading the server (its socket's buffer kept small) while a peer sends. */
     if (CHECK(tlsbridge_start(&b, false, "127.0.0.1", port, NULL) == 0) &&
         CHECK(turnc_open(&t, SOCK_STREAM, "127.0.0.1", b.port, USER, PASS) == 0)) {
+        static const uint8_t payload[1000];
         union addr peer;
-        int pfd = client_udp_bound("127.0.0.1", &peer);
+        int pfd = client_udp_bound("127.0.0.1", &peer), small = 4096;
         CHECK_INT(turnc_allocate(&t), 0);
-        /* The bridge blocks writing to a client socket nobody reads: the server's output to
-         * it waits. */
-        if (CHECK(pfd >= 0))
-            turnc_flood_unread(&t, pfd, &peer, &p);
+        CHECK_INT(turnc_permit(&t, &peer), 0);
+        tlsbridge_pause(&b);
+        setsockopt(b.secure, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+        for (int i = 0; i < 4000 && pfd >= 0; i++) {
+            sendto(pfd, payload, sizeof(payload), 0, &t.relayed.sa, addr_len(&t.relayed));
+            if (i % 100 == 99)
+                usleep(2000);
+        }
         usleep(4000000);
         if (pfd >= 0)
             close(pfd);
