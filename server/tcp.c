@@ -53,7 +53,6 @@ struct tcp_conn {
     bool closing; /* the client closed its side: close once the output is written */
     bool in_read; /* read_frames() is running: a change of fate waits for it to finish */
     bool parked;  /* its first frame waits for Redis: not read until tcp_conn_resume() */
-    bool allocated; /* it holds an allocation: no read timeout (tcp_conn_set_allocated) */
     enum tcp_fate fate;
     tcp_handoff_fn *handoff;
     void *handoff_arg;
@@ -107,15 +106,15 @@ int tcp_conn_relay(struct tcp_conn *c, const void *buf, size_t len)
     return tcp_conn_send(c, buf, len);
 }
 
-/* The stream's timeouts (set, or all cleared): reading nothing for --tcp-idle-timeout closes
- * it unless it holds an allocation, whose lifetime rules then; output waiting that long closes
- * it always (a client that stopped reading).  Over TLS the write timeout is the socket's under
+/* The stream's timeouts, each --tcp-idle-timeout or none: reading nothing that long closes it
+ * (not while it holds an allocation, whose lifetime rules then), and so does output waiting
+ * that long (a client that stopped reading).  Over TLS the write timeout is the socket's under
  * the filter: libevent re-arms a filter's write timeout after each write, even with nothing
  * left to send, which closed an allocated TLS client the server had nothing to say to. */
-static void set_timeouts(struct tcp_conn *c, bool set)
+static void set_timeouts(struct tcp_conn *c, bool reads, bool writes)
 {
     struct timeval idle = {.tv_sec = c->w->cfg->tcp_idle_timeout};
-    const struct timeval *rd = set && !c->allocated ? &idle : NULL, *wr = set ? &idle : NULL;
+    const struct timeval *rd = reads ? &idle : NULL, *wr = writes ? &idle : NULL;
     struct bufferevent *under =
         c->transport == RELAY_TLS ? bufferevent_get_underlying(c->bev) : NULL;
 
@@ -126,9 +125,7 @@ static void set_timeouts(struct tcp_conn *c, bool set)
 
 void tcp_conn_set_allocated(struct tcp_conn *c, bool allocated)
 {
-    c->allocated = allocated;
-    if (c->handshake == NULL)
-        set_timeouts(c, true);
+    set_timeouts(c, !allocated, true);
 }
 
 /* The TLS handshake is over: from now on the stream's own timeouts apply.  Called from the
@@ -139,7 +136,7 @@ static void handshake_over(struct tcp_conn *c)
     tls_handshake_done(c->handshake);
     c->handshake = NULL;
     tls_log_established(c->bev, &c->remote);
-    set_timeouts(c, true);
+    set_timeouts(c, true, true); /* no allocation can have come before */
 }
 
 /* Stops reading a client that does not read its answers; on_write resumes it when half of
@@ -171,7 +168,7 @@ struct bufferevent *tcp_conn_release(struct tcp_conn *c)
     LIST_REMOVE(c, link);
     c->w->nconns--;
     bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-    set_timeouts(c, false);
+    set_timeouts(c, false, false);
     bufferevent_setwatermark(bev, EV_READ | EV_WRITE, 0, 0);
     if (c->in_read)
         c->fate = TCP_RELEASED; /* read_frames() frees the struct when it returns */
@@ -362,7 +359,7 @@ static struct tcp_conn *conn_attach(struct worker *w, struct bufferevent *bev,
     STATS_INC(w->stats.conn[CONN_ACCEPTED]);
     bufferevent_setcb(bev, on_read, on_write, on_event, c);
     bufferevent_setwatermark(bev, EV_READ, 0, TCP_INPUT_MAX);
-    set_timeouts(c, true);
+    set_timeouts(c, true, true);
     bufferevent_enable(bev, EV_READ);
     return c;
 }
@@ -393,7 +390,7 @@ static struct tcp_conn *conn_new(struct worker *w, int fd, const union addr *rem
     c = conn_attach(w, bev, remote, local, tls ? RELAY_TLS : RELAY_TCP);
     /* During a TLS handshake its own deadline applies, and the stream's timeouts after it. */
     if (c && tls) {
-        set_timeouts(c, false);
+        set_timeouts(c, false, false);
         if ((c->handshake = tls_handshake_begin(w->tls_worker, c)) == NULL) {
             close_with(c, CONN_REJECTED_LIMIT);
             return NULL;
