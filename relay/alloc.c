@@ -24,8 +24,6 @@ struct relay_alloc *relay_alloc_new(struct relay *r, const struct relay_client *
     return a;
 }
 
-/* Closes the endpoints and gives their ports back; frees the record.  The caller has taken
- * it out of the table and the wheel. */
 /* Closes endpoint ep and returns its port. */
 static void ep_close(struct relay_alloc *a, struct relay_ep *ep)
 {
@@ -36,6 +34,8 @@ static void ep_close(struct relay_alloc *a, struct relay_ep *ep)
     ep->handle = NULL;
 }
 
+/* Closes the endpoints and gives their ports back; frees the record.  The caller has taken
+ * it out of the table and the wheel. */
 void relay_alloc_free(struct relay_alloc *a)
 {
     relay_tcp_close_all(a->relay, a);
@@ -255,8 +255,6 @@ void relay_alloc_schedule(struct relay_alloc *a)
     wheel_add(a->relay->wheel, &a->timer, next);
 }
 
-/* Removes the permissions and channels that expired by now, keeping the order of the rest;
- * frees the arrays when they become empty. */
 void relay_alloc_close_family(struct relay_alloc *a, int ep, uint32_t now)
 {
     int family = ep == RELAY_EP_V6 ? AF_INET6 : AF_INET;
@@ -272,6 +270,8 @@ void relay_alloc_close_family(struct relay_alloc *a, int ep, uint32_t now)
     relay_alloc_schedule(a);
 }
 
+/* Removes the permissions and channels that expired by now, keeping the order of the rest;
+ * frees the arrays when they become empty. */
 void relay_alloc_sweep(struct relay_alloc *a, uint32_t now)
 {
     uint16_t k = 0;

@@ -363,24 +363,21 @@ int relay_handle_refresh(struct relay *r, struct relay_alloc *a, const struct st
         /* RFC 8656 §8.2: a family the allocation does not have is a mismatch, unless this
          * is a retransmission of the Refresh that deleted it. */
         ep = family_of_ep(a, fam);
-        if (ep < 0 && relay_tomb_find(r, &a->client, m->tid)) {
+        if (ep < 0) {
+            if (!relay_tomb_find(r, &a->client, m->tid))
+                return 443;
             stun_build_u32(b, STUN_ATTR_LIFETIME, 0);
             return 0;
         }
-        if (ep < 0)
-            return 443;
     }
     stun_msg_get_u32(m, STUN_ATTR_LIFETIME, &want);
     if (want == 0) {
         int other = ep == RELAY_EP_V4 ? RELAY_EP_V6 : RELAY_EP_V4;
-        if (ep >= 0 && a->ep[other].handle) {
-            /* Deletes one family of a dual allocation; the other lives on. */
-            relay_tomb_add(r, &a->client, m->tid);
-            relay_alloc_close_family(a, ep, r->now);
-        } else {
-            relay_tomb_add(r, &a->client, m->tid);
+        relay_tomb_add(r, &a->client, m->tid); /* for a retransmission of this Refresh */
+        if (ep >= 0 && a->ep[other].handle)
+            relay_alloc_close_family(a, ep, r->now); /* the other family lives on */
+        else
             relay_delete(r, a, RELAY_END_DELETED);
-        }
         stun_build_u32(b, STUN_ATTR_LIFETIME, 0);
         return 0;
     }
