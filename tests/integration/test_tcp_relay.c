@@ -310,6 +310,42 @@ out:
     return ok;
 }
 
+/* A ConnectionBind for id signed with ctl's credentials into out (cap bytes, the nonce ctl
+ * learnt reused); returns its length, 0 if it does not fit. */
+static size_t signed_bind(const struct turnc *ctl, uint32_t id, uint8_t *out, size_t cap)
+{
+    uint8_t tid[STUN_TID_LEN];
+    struct stun_builder b;
+    size_t len = 0;
+
+    memset(tid, (int)(id & 0xFF), sizeof(tid));
+    stun_build_start(&b, out, cap, stun_type(STUN_METHOD_CONNECTION_BIND, STUN_CLASS_REQUEST),
+                     tid);
+    stun_build_u32(&b, STUN_ATTR_CONNECTION_ID, id);
+    stun_build_str(&b, STUN_ATTR_USERNAME, ctl->user);
+    stun_build_str(&b, STUN_ATTR_REALM, ctl->realm);
+    stun_build_str(&b, STUN_ATTR_NONCE, ctl->nonce);
+    stun_build_integrity(&b, ctl->key, sizeof(ctl->key));
+    stun_build_fingerprint(&b);
+    return stun_build_end(&b, &len) < 0 ? 0 : len;
+}
+
+/* The next STUN message on stream fd into buf (cap bytes), decoded into *m, within TIMEOUT.
+ * Its type, or -1. */
+static int next_message(int fd, uint8_t *buf, size_t cap, struct stun_msg *m)
+{
+    size_t len;
+
+    if (cap < STUN_HEADER_LEN || !exchange(fd, NULL, 0, buf, STUN_HEADER_LEN, TIMEOUT))
+        return -1;
+    len = STUN_HEADER_LEN + ((size_t)buf[2] << 8 | buf[3]);
+    if (len > cap || !exchange(fd, NULL, 0, buf + STUN_HEADER_LEN, len - STUN_HEADER_LEN,
+                               TIMEOUT) ||
+        stun_msg_decode(m, buf, len, 0) != STUN_OK)
+        return -1;
+    return m->type;
+}
+
 /* A ConnectionBind for id, signed with ctl's credentials, with n payload bytes right behind it
  * in the same stream write, on a new connection (over TCP, TLS through a bridge, or TLS with
  * the handshake's last flight in the same segment).  True when the answer is a success and
@@ -319,24 +355,14 @@ static bool bind_with_data(const struct turnc *ctl, uint32_t id, enum bind_how h
 {
     bool tls = how == OVER_TLS;
     static uint8_t out[1024 + BIND_DATA_MAX], in[1024 + BIND_DATA_MAX];
-    uint8_t tid[STUN_TID_LEN];
-    struct stun_builder b;
     struct tlsbridge br = TLSBRIDGE_INIT;
     struct stun_msg m;
     size_t len = 0;
     bool ok = false;
     int fd = -1;
 
-    memset(tid, (int)(id & 0xFF), sizeof(tid));
-    stun_build_start(&b, out, 1024, stun_type(STUN_METHOD_CONNECTION_BIND, STUN_CLASS_REQUEST),
-                     tid);
-    stun_build_u32(&b, STUN_ATTR_CONNECTION_ID, id);
-    stun_build_str(&b, STUN_ATTR_USERNAME, ctl->user);
-    stun_build_str(&b, STUN_ATTR_REALM, ctl->realm);
-    stun_build_str(&b, STUN_ATTR_NONCE, ctl->nonce);
-    stun_build_integrity(&b, ctl->key, sizeof(ctl->key));
-    stun_build_fingerprint(&b);
-    if (stun_build_end(&b, &len) < 0 || n > BIND_DATA_MAX)
+    len = signed_bind(ctl, id, out, 1024);
+    if (len == 0 || n > BIND_DATA_MAX)
         return false;
     memcpy(out + len, data, n);
     /* A success answer carries MESSAGE-INTEGRITY (24 bytes) and FINGERPRINT (8) only. */
@@ -423,46 +449,25 @@ static void failed_bind_then_request(void)
     if (!CHECK_INT(tcp_allocation(&ctl, srv.port), 0))
         goto out;
     for (int k = 0; k < 8; k++) {
-        uint8_t out[1024], in[1024], tid[STUN_TID_LEN];
-        uint32_t id = (uint32_t)(k % 2) << 24 | 0xABCDEu;
+        uint8_t out[1024], in[1024], tid[STUN_TID_LEN] = {0};
         struct stun_builder b;
         struct stun_msg m;
-        size_t len = 0, blen = 0, n1;
+        size_t len = signed_bind(&ctl, (uint32_t)(k % 2) << 24 | 0xABCDEu, out, sizeof(out));
+        size_t blen = 0;
         int fd;
 
-        memset(tid, 0x5A, sizeof(tid));
-        stun_build_start(&b, out, sizeof(out),
-                         stun_type(STUN_METHOD_CONNECTION_BIND, STUN_CLASS_REQUEST), tid);
-        stun_build_u32(&b, STUN_ATTR_CONNECTION_ID, id);
-        stun_build_str(&b, STUN_ATTR_USERNAME, ctl.user);
-        stun_build_str(&b, STUN_ATTR_REALM, ctl.realm);
-        stun_build_str(&b, STUN_ATTR_NONCE, ctl.nonce);
-        stun_build_integrity(&b, ctl.key, sizeof(ctl.key));
-        stun_build_end(&b, &len);
         stun_build_start(&b, out + len, sizeof(out) - len,
                          stun_type(STUN_METHOD_BINDING, STUN_CLASS_REQUEST), tid);
         stun_build_end(&b, &blen);
         fd = client_connect(SOCK_STREAM, "127.0.0.1", srv.port, NULL);
-        if (fd < 0 || !exchange(fd, out, len + blen, in, STUN_HEADER_LEN, TIMEOUT)) {
-            if (fd >= 0)
-                close(fd);
-            continue;
-        }
-        /* The rest of the first answer with the second one's header, then its body. */
-        n1 = STUN_HEADER_LEN + ((size_t)in[2] << 8 | in[3]);
-        if (n1 + STUN_HEADER_LEN <= sizeof(in) &&
-            exchange(fd, NULL, 0, in + STUN_HEADER_LEN, n1, TIMEOUT) &&
-            stun_msg_decode(&m, in, n1, 0) == STUN_OK &&
-            m.type == stun_type(STUN_METHOD_CONNECTION_BIND, STUN_CLASS_ERROR)) {
-            size_t n2 = STUN_HEADER_LEN + ((size_t)in[n1 + 2] << 8 | in[n1 + 3]);
-            if (n1 + n2 <= sizeof(in) &&
-                exchange(fd, NULL, 0, in + n1 + STUN_HEADER_LEN, n2 - STUN_HEADER_LEN,
-                         TIMEOUT) &&
-                stun_msg_decode(&m, in + n1, n2, 0) == STUN_OK &&
-                m.type == stun_type(STUN_METHOD_BINDING, STUN_CLASS_SUCCESS))
-                answered++;
-        }
-        close(fd);
+        if (fd >= 0 && client_send_all(fd, out, len + blen) == 0 &&
+            next_message(fd, in, sizeof(in), &m) ==
+                stun_type(STUN_METHOD_CONNECTION_BIND, STUN_CLASS_ERROR) &&
+            next_message(fd, in, sizeof(in), &m) ==
+                stun_type(STUN_METHOD_BINDING, STUN_CLASS_SUCCESS))
+            answered++;
+        if (fd >= 0)
+            close(fd);
     }
     CHECK_INT(answered, 8);
 out:
