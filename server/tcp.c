@@ -61,6 +61,33 @@ struct tcp_conn {
 static bool read_loop(struct tcp_conn *c);
 static bool read_frames(struct tcp_conn *c);
 
+/* Over TLS, the ciphertext the filter has handed to the socket under it. */
+static struct evbuffer *wire_output(struct tcp_conn *c)
+{
+    return bufferevent_get_output(bufferevent_get_underlying(c->bev));
+}
+
+/* What the client has yet to be sent: the output, and over TLS that ciphertext too. */
+static size_t unsent(struct tcp_conn *c)
+{
+    size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+
+    return c->transport == RELAY_TLS ? n + evbuffer_get_length(wire_output(c)) : n;
+}
+
+/* A closing TLS connection's ciphertext has all gone to the kernel: on_write, deferred, closes
+ * it.  The filter runs its own write callback only when its plaintext drains, which comes
+ * before this. */
+static void on_wire_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                            void *arg)
+{
+    struct tcp_conn *c = arg;
+
+    if (info->n_deleted > 0 && evbuffer_get_length(buf) == 0)
+        bufferevent_trigger(c->bev, EV_WRITE,
+                            BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
 static void close_with(struct tcp_conn *c, enum stats_conn why)
 {
     STATS_INC(c->w->stats.conn[why]);
@@ -81,6 +108,8 @@ void tcp_conn_close(struct tcp_conn *c)
     tls_handshake_abort(c->handshake);
     LIST_REMOVE(c, link);
     c->w->nconns--;
+    if (c->closing && c->transport == RELAY_TLS)
+        evbuffer_remove_cb(wire_output(c), on_wire_drained, c);
     bufferevent_free(c->bev);
     free(c);
 }
@@ -296,7 +325,7 @@ static void on_write(struct bufferevent *bev, void *arg)
     struct tcp_conn *c = arg;
 
     if (c->closing) {
-        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        if (unsent(c) == 0)
             close_with(c, CONN_CLOSED_PEER);
         return;
     }
@@ -325,13 +354,15 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         close_with(c, CONN_CLOSED_IDLE);
         return;
     }
-    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-        evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && unsent(c) > 0) {
         /* Half-closed after its last request: deliver the answers, then close. */
+        if (c->closing)
+            return; /* already delivering them */
         c->closing = true;
         bufferevent_disable(bev, EV_READ);
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-        return;
+        if (c->transport != RELAY_TLS || evbuffer_add_cb(wire_output(c), on_wire_drained, c))
+            return;
     }
     close_with(c, CONN_CLOSED_PEER);
 }

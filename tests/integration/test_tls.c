@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "proto/stun.h"
@@ -555,6 +557,84 @@ static void allocated_tls_quiet(void)
     proc_cleanup(&p);
 }
 
+/* Reads the stream until it ends or stays silent for 5 s, cutting it into STUN messages
+ * (head 20, its length at 2) or, raw TLS, into records (head 5, length at 3); returns how
+ * many were size bytes long in all. */
+static long count_frames(int fd, size_t head, size_t at, size_t size)
+{
+    static uint8_t buf[1 << 17];
+    struct timeval tv = {.tv_sec = 5};
+    size_t have = 0;
+    long count = 0;
+    ssize_t n;
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    while ((n = recv(fd, buf + have, sizeof(buf) - have, 0)) > 0) {
+        size_t off = 0, len;
+        have += (size_t)n;
+        while (have - off >= head &&
+               have - off >= (len = head + (buf[off + at] << 8 | buf[off + at + 1]))) {
+            count += len == size;
+            off += len;
+        }
+        memmove(buf, buf + off, have - off);
+        have -= off;
+    }
+    return count;
+}
+
+/* A client that sends requests and then closes its side before reading gets every answer,
+ * over TCP (FIN) and TLS 1.3 (close_notify, which closes only the client's side: RFC 8446
+ * §6.1, then FIN).  Over TLS the server used to close with up to 32 KiB of ciphertext still
+ * queued under the filter.  200,000 answers are far more than the kernel's buffers hold.
+ * OpenSSL discards what arrives after its own close_notify, so the TLS answers are counted
+ * as records of their size on the wire. */
+static void half_close_answers(void)
+{
+    const char *extra[] = {"--max-tcp-buffer", "67108864", "--relay-threads", "1", NULL};
+    enum { PER = 1000, N = 200 * PER };
+    static uint8_t chunk[PER * 20];
+    uint8_t answer[512];
+    uint16_t port = proc_free_port();
+    struct tlsbridge b = TLSBRIDGE_INIT;
+    struct proc p;
+    long tcp_got = -1, tls_got = -1;
+    ssize_t size = -1;
+    int fd;
+
+    if (!CHECK(start_with(&p, port, extra) == 0))
+        return;
+    for (int i = 0; i < PER; i++)
+        client_binding_request(chunk + i * 20, 20, false);
+    fd = client_connect(SOCK_STREAM, "127.0.0.1", p.port, NULL);
+    if (CHECK(fd >= 0) && CHECK(client_send_all(fd, chunk, 20) == 0) &&
+        CHECK((size = client_recv(fd, 1, answer, sizeof(answer), TIMEOUT)) > 20)) {
+        for (int i = 0; i < N / PER; i++)
+            client_send_all(fd, chunk, sizeof(chunk));
+        shutdown(fd, SHUT_WR);
+        tcp_got = count_frames(fd, 20, 2, (size_t)size);
+    }
+    if (fd >= 0)
+        close(fd);
+    if (size > 20 && CHECK(tlsbridge_start(&b, false, "127.0.0.1", port, NULL) == 0)) {
+        CHECK_STR(b.version, "TLSv1.3");
+        tlsbridge_pause(&b);
+        for (int i = 0; i < N / PER; i++)
+            CHECK_INT(SSL_write(b.ssl, chunk, sizeof(chunk)), (int)sizeof(chunk));
+        SSL_shutdown(b.ssl);
+        shutdown(b.secure, SHUT_WR);
+        /* An answer's record: its bytes, the inner content type and a 16-byte AEAD tag. */
+        tls_got = count_frames(b.secure, 5, 3, 5 + (size_t)size + 1 + 16);
+    }
+    tlsbridge_close(&b, false);
+    printf("  %d requests, then the client's side closed: %ld answers over TCP, %ld over TLS\n",
+           N, tcp_got, tls_got);
+    CHECK_INT(tcp_got, N);
+    CHECK_INT(tls_got, N);
+    CHECK_INT(proc_stop(&p, SIGTERM, 5000, NULL), 0);
+    proc_cleanup(&p);
+}
+
 int main(void)
 {
     const char *args[32] = {"--listening-ip", "127.0.0.1", "--listening-ip", "::1",
@@ -589,6 +669,7 @@ int main(void)
     RUN(ports);
     RUN(silent_handshakes);
     RUN(allocated_tls_quiet);
+    RUN(half_close_answers);
     coturn_peer_stop(peer4);
     coturn_peer_stop(peer6);
     rc = proc_stop(&srv, SIGTERM, 5000, NULL);
