@@ -10,7 +10,11 @@
  * client behind a 4-byte ChannelData header.  Reads are recvmmsg batches; writes to the peer
  * are one sendmmsg per run of datagrams of one client; writes to clients are sendmmsg batches
  * gathered across relay sockets, received straight into the send queue (no copy).  Runs until
- * SIGTERM/SIGINT or --duration seconds (default 900). */
+ * SIGTERM/SIGINT or --duration seconds (default 900).
+ *
+ * With --steer (an experiment; IPv4, root) the relay sockets are not read one by one: a BPF
+ * sk_lookup program steers what the peer sends to any of their ports to one socket (steer.h),
+ * read in batches like the listener. */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -25,6 +29,7 @@
 
 #include "proto/addr.h"
 #include "tests/bench/lgnet.h"
+#include "tests/bench/steer.h"
 
 #define FWD_BATCH  64
 #define FWD_DGRAM  2048
@@ -44,6 +49,7 @@ struct fwd_queue {
     struct mmsghdr msgs[FWD_BATCH];
     struct iovec iov[FWD_BATCH];
     union addr addr[FWD_BATCH];
+    char ctl[FWD_BATCH][STEER_CTL];
     uint8_t data[FWD_BATCH][FWD_HDR + FWD_DGRAM];
 };
 
@@ -54,6 +60,9 @@ struct fwd {
     struct fwd_client *table;
     struct fwd_queue in;  /* from clients, toward the peer */
     struct fwd_queue out; /* from the peer, toward clients */
+    bool steering;
+    struct steer steer;
+    struct fwd_client **byport; /* steering: the client of each relay port */
 };
 
 static int udp_socket(const union addr *a)
@@ -84,7 +93,18 @@ static struct fwd_client *client_of(struct fwd *f, const union addr *a)
     f->table[i].used = true;
     f->table[i].addr = *a;
     ev.data.ptr = &f->table[i];
-    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->table[i].fd, &ev);
+    if (f->steering) {
+        uint16_t port = 0;
+        union addr bound;
+        socklen_t blen = sizeof(bound);
+        if (getsockname(f->table[i].fd, &bound.sa, &blen) == 0)
+            port = addr_port(&bound);
+        f->byport[port] = &f->table[i];
+        if (port == 0 || steer_add(&f->steer, port) < 0)
+            fprintf(stderr, "forward: cannot steer port %u\n", port);
+    } else {
+        epoll_ctl(f->ep, EPOLL_CTL_ADD, f->table[i].fd, &ev);
+    }
     f->nclients++;
     return &f->table[i];
 }
@@ -100,7 +120,8 @@ static void send_run(int fd, struct fwd_queue *q, unsigned from, unsigned to)
     }
 }
 
-static int recv_batch(int fd, struct fwd_queue *q, unsigned first, unsigned n)
+/* Receives up to n datagrams into q from slot first on; ctl: with room for control data. */
+static int recv_batch(int fd, struct fwd_queue *q, unsigned first, unsigned n, bool ctl)
 {
     for (unsigned k = first; k < first + n; k++) {
         q->iov[k].iov_base = q->data[k] + FWD_HDR;
@@ -109,6 +130,8 @@ static int recv_batch(int fd, struct fwd_queue *q, unsigned first, unsigned n)
         q->msgs[k].msg_hdr.msg_iovlen = 1;
         q->msgs[k].msg_hdr.msg_name = &q->addr[k];
         q->msgs[k].msg_hdr.msg_namelen = sizeof(q->addr[k]);
+        q->msgs[k].msg_hdr.msg_control = ctl ? q->ctl[k] : NULL;
+        q->msgs[k].msg_hdr.msg_controllen = ctl ? sizeof(q->ctl[k]) : 0;
     }
     return recvmmsg(fd, q->msgs + first, n, MSG_DONTWAIT, NULL);
 }
@@ -118,7 +141,7 @@ static int from_clients(struct fwd *f)
 {
     struct fwd_queue *q = &f->in;
     struct fwd_client *c[FWD_BATCH];
-    int n = recv_batch(f->lfd, q, 0, FWD_BATCH);
+    int n = recv_batch(f->lfd, q, 0, FWD_BATCH, false);
 
     for (int k = 0; k < n; k++) {
         uint8_t *d = q->data[k] + FWD_HDR;
@@ -148,36 +171,56 @@ static void flush_out(struct fwd *f)
     f->out.n = 0;
 }
 
-/* Peer datagrams on a client's relay socket, received into the client queue and framed; a
- * short read means the socket is empty. */
+/* Puts the ChannelData header of c in front of the peer's datagram in slot k, for c. */
+static void frame(struct fwd_queue *q, unsigned k, const struct fwd_client *c)
+{
+    size_t len = q->msgs[k].msg_len;
+    uint8_t *h = q->data[k];
+
+    h[0] = (uint8_t)(c->chan >> 8);
+    h[1] = (uint8_t)c->chan;
+    h[2] = (uint8_t)(len >> 8);
+    h[3] = (uint8_t)len;
+    q->iov[k].iov_base = h;
+    q->iov[k].iov_len = FWD_HDR + len;
+    q->addr[k] = c->addr;
+    q->msgs[k].msg_hdr.msg_namelen = addr_len(&c->addr);
+    q->msgs[k].msg_hdr.msg_control = NULL;
+    q->msgs[k].msg_hdr.msg_controllen = 0;
+}
+
+/* Peer datagrams on a client's relay socket (c), or with steering on the steering socket
+ * (c NULL: the client by the port each came to), received into the client queue and framed;
+ * a short read means the socket is empty. */
 static void from_peer(struct fwd *f, struct fwd_client *c)
 {
     struct fwd_queue *q = &f->out;
+    int fd = c ? c->fd : f->steer.sock;
 
     for (;;) {
-        unsigned want;
+        unsigned want, end;
         int n;
 
         if (q->n == FWD_BATCH)
             flush_out(f);
         want = FWD_BATCH - q->n;
-        n = recv_batch(c->fd, q, q->n, want);
+        n = recv_batch(fd, q, q->n, want, c == NULL);
         if (n <= 0)
             return;
-        for (unsigned k = q->n; k < q->n + (unsigned)n; k++) {
-            size_t len = q->msgs[k].msg_len;
-            uint8_t *h = q->data[k];
-
-            h[0] = (uint8_t)(c->chan >> 8);
-            h[1] = (uint8_t)c->chan;
-            h[2] = (uint8_t)(len >> 8);
-            h[3] = (uint8_t)len;
-            q->iov[k].iov_base = h;
-            q->iov[k].iov_len = FWD_HDR + len;
-            q->addr[k] = c->addr;
-            q->msgs[k].msg_hdr.msg_namelen = addr_len(&c->addr);
+        end = q->n + (unsigned)n;
+        for (unsigned k = q->n; k < end;) {
+            const struct fwd_client *to = c ? c : f->byport[steer_port(&q->msgs[k].msg_hdr)];
+            if (to == NULL) { /* not one of ours: the last datagram takes its slot */
+                end--;
+                q->msgs[k].msg_len = q->msgs[end].msg_len;
+                q->msgs[k].msg_hdr.msg_controllen = q->msgs[end].msg_hdr.msg_controllen;
+                memcpy(q->ctl[k], q->ctl[end], sizeof(q->ctl[k]));
+                memcpy(q->data[k] + FWD_HDR, q->data[end] + FWD_HDR, q->msgs[end].msg_len);
+                continue;
+            }
+            frame(q, k++, to);
         }
-        q->n += (unsigned)n;
+        q->n = end;
         if ((unsigned)n < want)
             return;
     }
@@ -190,8 +233,13 @@ static int setup(struct fwd *f, int argc, char **argv, long *duration)
     size_t max = 20000;
     sigset_t mask;
 
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--listen") == 0)
+    for (int i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--steer") == 0) {
+            f->steering = true;
+            i--;
+        } else if (i + 1 == argc)
+            break;
+        else if (strcmp(argv[i], "--listen") == 0)
             listen = argv[i + 1];
         else if (strcmp(argv[i], "--peer") == 0)
             peer = argv[i + 1];
@@ -203,7 +251,7 @@ static int setup(struct fwd *f, int argc, char **argv, long *duration)
     if (!listen || !peer || addr_parse(&f->listen, listen, 0) < 0 ||
         addr_parse(&f->peer, peer, 0) < 0 || addr_port(&f->peer) == 0 || *duration <= 0) {
         fprintf(stderr, "usage: forward --listen IP:PORT --peer IP:PORT [--max-clients N] "
-                        "[--duration SECONDS]\n");
+                        "[--duration SECONDS] [--steer]\n");
         return -1;
     }
     for (f->cap = 64; f->cap < 2 * max + 2; f->cap *= 2)
@@ -224,6 +272,16 @@ static int setup(struct fwd *f, int argc, char **argv, long *duration)
     epoll_ctl(f->ep, EPOLL_CTL_ADD, f->lfd, &ev);
     ev.data.ptr = &f->sigfd;
     epoll_ctl(f->ep, EPOLL_CTL_ADD, f->sigfd, &ev);
+    if (f->steering) {
+        char err[256];
+        f->byport = calloc(65536, sizeof(*f->byport));
+        if (f->byport == NULL || steer_open(&f->steer, &f->listen, err, sizeof(err)) < 0) {
+            fprintf(stderr, "forward: --steer: %s\n", f->byport ? err : "out of memory");
+            return -1;
+        }
+        ev.data.ptr = &f->steer;
+        epoll_ctl(f->ep, EPOLL_CTL_ADD, f->steer.sock, &ev);
+    }
     return 0;
 }
 
@@ -250,7 +308,7 @@ int main(int argc, char **argv)
                 for (int round = 0; round < FWD_ROUNDS && from_clients(f) == FWD_BATCH; round++)
                     ;
             } else
-                from_peer(f, evs[i].data.ptr);
+                from_peer(f, evs[i].data.ptr == &f->steer ? NULL : evs[i].data.ptr);
         }
         flush_out(f);
     }
