@@ -43,7 +43,8 @@ static int map_set(int map, uint32_t key, const void *value)
 #define JUMP_IF(op, d, i, o) INSN(BPF_JMP | (op) | BPF_K, d, 0, o, i)
 #define CALL(f)            INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
 #define EXIT()             INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-#define LOAD_MAP(d, fd)    INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), INSN(0, 0, 0, 0, 0)
+#define LOAD_MAP(d, fd) \
+    INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), INSN(0, 0, 0, 0, 0)
 #define CTX(field)         ((int16_t)offsetof(struct bpf_sk_lookup, field))
 
 /* For a UDP datagram whose local port is marked in ports: the socket at 0 in socks takes it.
@@ -56,7 +57,7 @@ static int load_program(const struct steer *s, char *log, size_t logsize)
     const struct bpf_insn prog[] = {
         MOV_REG(6, 1),                                  /* r6: the context */
         LOAD32(2, 6, CTX(protocol)),                    /*  1 */
-        JUMP_IF(BPF_JNE, 2, IPPROTO_UDP, PASS - 3),           /*  2: not UDP -> pass */
+        JUMP_IF(BPF_JNE, 2, IPPROTO_UDP, PASS - 3),     /*  2: not UDP -> pass */
         LOAD32(2, 6, CTX(local_port)),                  /*  3 */
         STORE32(10, -4, 2),                             /*  4: key = local port */
         MOV_REG(2, 10),                                 /*  5 */
