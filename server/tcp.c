@@ -356,8 +356,6 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && unsent(c) > 0) {
         /* Half-closed after its last request: deliver the answers, then close. */
-        if (c->closing)
-            return; /* already delivering them */
         c->closing = true;
         bufferevent_disable(bev, EV_READ);
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);

@@ -496,9 +496,6 @@ static struct bufferevent *filter_new(struct event_base *base, int fd, SSL *ssl,
                                          BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     if (bev == NULL)
         return NULL;
-    /* The filter decrypts when its socket reads; for what is already there, from the loop. */
-    if (n > 0)
-        bufferevent_trigger(sock, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
     /* Most clients close without a close_notify: an end of stream, not an error. */
     bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
     return bev;
