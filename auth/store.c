@@ -21,6 +21,8 @@
 
 #define MAX_SECRETS AUTH_MAX_KEYS
 #define MIN_BUCKETS 16u
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 struct user {
     struct user *next_name; /* chain of a by_name bucket */
@@ -222,10 +224,10 @@ static struct user *user_parse(const char *line, const char *realm, const char *
         return NULL;
     }
     size_t len = (size_t)(colon - line);
-    *why = len == 0                  ? "empty user name"
-           : len > AUTH_USER_NAME_MAX ? "user name longer than 508 bytes"
-           : colon[1] == '\0'        ? "empty password"
-                                     : NULL;
+    *why = len == 0                   ? "empty user name"
+           : len > AUTH_USER_NAME_MAX ? "user name longer than " STR(AUTH_USER_NAME_MAX) " bytes"
+           : colon[1] == '\0'         ? "empty password"
+                                      : NULL;
     if (*why != NULL)
         return NULL;
     struct user *u = calloc(1, sizeof *u + len + 1);
