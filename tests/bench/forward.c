@@ -94,14 +94,11 @@ static struct fwd_client *client_of(struct fwd *f, const union addr *a)
     f->table[i].addr = *a;
     ev.data.ptr = &f->table[i];
     if (f->steering) {
-        uint16_t port = 0;
-        union addr bound;
-        socklen_t blen = sizeof(bound);
-        if (getsockname(f->table[i].fd, &bound.sa, &blen) == 0)
-            port = addr_port(&bound);
-        f->byport[port] = &f->table[i];
-        if (port == 0 || steer_add(&f->steer, port) < 0)
-            fprintf(stderr, "forward: cannot steer port %u\n", port);
+        uint16_t port = steer_add(&f->steer, f->table[i].fd);
+        if (port)
+            f->byport[port] = &f->table[i];
+        else
+            fprintf(stderr, "forward: cannot steer a relay socket: %s\n", strerror(errno));
     } else {
         epoll_ctl(f->ep, EPOLL_CTL_ADD, f->table[i].fd, &ev);
     }

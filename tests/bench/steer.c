@@ -153,11 +153,15 @@ int steer_open(struct steer *s, const union addr *a, char *err, size_t errlen)
     return 0;
 }
 
-int steer_add(struct steer *s, uint16_t port)
+uint16_t steer_add(struct steer *s, int fd)
 {
+    union addr a;
+    socklen_t len = sizeof(a);
     uint32_t on = 1;
 
-    return map_set(s->ports, port, &on);
+    if (getsockname(fd, &a.sa, &len) < 0 || map_set(s->ports, addr_port(&a), &on) < 0)
+        return 0;
+    return addr_port(&a);
 }
 
 uint16_t steer_port(const struct msghdr *h)

@@ -23,8 +23,9 @@ struct steer {
  * namespace.  Returns 0, or -1 with the reason in err (everything opened is closed again). */
 int steer_open(struct steer *s, const union addr *a, char *err, size_t errlen);
 
-/* Steers what arrives for port (on any local IPv4 address) to s->sock; 0 or -1. */
-int steer_add(struct steer *s, uint16_t port);
+/* Steers what arrives for the port UDP socket fd is bound to (on any local IPv4 address) to
+ * s->sock.  Returns that port, or 0 with errno set. */
+uint16_t steer_add(struct steer *s, int fd);
 
 /* The port a datagram received on s->sock was sent to, from its control data; 0 if absent. */
 uint16_t steer_port(const struct msghdr *h);
