@@ -231,12 +231,13 @@ fuzz-run: fuzz
 	done
 
 # ---- benchmark -----------------------------------------------------------------------------
-# The load generator, the echo peer and the bare forwarder link proto/ alone, not the server.
+# The load generator, the echo peer and the bare forwarder link proto/ alone, not the server
+# (but for the forwarder's --steer, which takes the server's steering).
 # BENCH_ARGS go to tests/bench/compare, e.g. BENCH_ARGS="--only sat,rate --reps 5".
 BENCH_PKGS  := coturn gnuplot-nox
 BENCH_MAINS := loadgen echo forward
 BENCH_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(filter-out $(BENCH_MAINS:%=tests/bench/%.c), \
-                 $(wildcard tests/bench/*.c)) $(wildcard proto/*.c))
+                 $(wildcard tests/bench/*.c)) $(wildcard proto/*.c) server/steer.c)
 
 bench-bins: $(BENCH_MAINS:%=$(B)/bench/%)
 

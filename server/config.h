@@ -40,6 +40,7 @@ struct config {
     size_t nrelay;
     struct config_external external[CONFIG_MAX_ADDRS]; /* --external-ip PUBLIC[/PRIVATE] */
     size_t nexternal;
+    bool relay_steering;         /* --relay-steering: peers' datagrams steered by BPF */
 
     char *realm;                 /* --realm, default "turnpike" */
 

@@ -62,6 +62,12 @@ const struct config_opt config_opts[] = {
      LIST(external, nexternal), .arg = "PUBLIC[/PRIVATE]",
      .help = "Behind NAT: advertise PUBLIC instead of the relay address PRIVATE, or instead of "
              "every relay address of its family when PRIVATE is left out; repeatable."},
+    {.name = "relay-steering", .kind = CONFIG_FLAG, .group = CONFIG_GROUP_RELAY,
+     FIELD(relay_steering),
+     .help = "Steer what peers send to the UDP relayed addresses of each worker to one socket "
+             "of the worker's with a BPF sk_lookup program, read in batches: cheaper with "
+             "thousands of allocations. Linux 5.9 or later; needs CAP_BPF and CAP_NET_ADMIN "
+             "(root) at start."},
 
     /* STUN */
     {.name = "realm", .letter = 'r', .kind = CONFIG_STRING, .group = CONFIG_GROUP_STUN,

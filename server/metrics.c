@@ -47,7 +47,7 @@ static const char *const tls_outcomes[TLS_COUNT] = {[TLS_HANDSHAKES] = "complete
 
 _Static_assert(DROP_COUNT <= NAMES_MAX && RELAY_DROP_COUNT <= NAMES_MAX &&
                    AUTH_COUNT <= NAMES_MAX && CONN_COUNT <= NAMES_MAX && TLS_COUNT <= NAMES_MAX &&
-                   DTLS_COUNT <= NAMES_MAX,
+                   DTLS_COUNT <= NAMES_MAX && STEERED_COUNT <= NAMES_MAX,
                "NAMES_MAX is too small");
 
 /* ---- sums ----------------------------------------------------------------------------------- */
@@ -190,6 +190,10 @@ static void page_transports(struct evbuffer *b, const struct stats *s)
                 "outcome", tls_outcomes, s->tls, TLS_COUNT);
     COUNTERS_BY(b, "dtls_events_total", "DTLS cookie exchanges, sessions and handshakes, by event.",
                 "event", stats_dtls_name, s->dtls, DTLS_COUNT);
+    COUNTERS_BY(b, "steered_packets_total",
+                "Peers' datagrams received through the --relay-steering sockets, by outcome "
+                "(no_endpoint: for an address that was no longer a relayed one).",
+                "outcome", stats_steered_name, s->steered, STEERED_COUNT);
 }
 
 static void page_workers(struct evbuffer *b, const struct metrics_source *src)

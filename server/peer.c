@@ -12,6 +12,7 @@
 #include "server/log.h"
 #include "server/net.h"
 #include "server/rstore.h"
+#include "server/steer.h"
 #include "server/tcp.h"
 #include "server/tcppeer.h"
 #include "server/udp.h"
@@ -24,7 +25,20 @@ struct peer_sock {
     struct event *ev;
     int fd;
     int family;
-    bool df; /* the socket sets DF on everything it sends */
+    bool df;         /* the socket sets DF on everything it sends */
+    bool steered;    /* --relay-steering: registered, in the worker's table at ... */
+    uint8_t relay;   /* ... the index of its relay address ... */
+    uint16_t port;   /* ... and its port */
+};
+
+/* A worker's side of --relay-steering: its steering sockets, read in batches, and which
+ * endpoint each relayed address belongs to, by relay address and port (O(1), and pages of
+ * the table are touched only where ports are in use). */
+struct peer_steering {
+    struct event *ev[2];                       /* IPv4, IPv6; NULL: no relay IP */
+    struct peer_sock **by_port[RELAY_MAX_ADDRS]; /* [port - min_port], allocated at first use */
+    size_t nports;
+    bool warned; /* that an address could not be steered */
 };
 
 /* What the peers sent is received into the worker's relay batch and relayed; datagrams for
@@ -37,7 +51,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     int first, n;
 
     (void)what;
-    n = udp_relay_recv(w, fd, &first);
+    n = udp_relay_recv(w, fd, false, &first);
     for (int i = first; i < first + n; i++) {
         if (udp_rx_truncated(rx, i)) {
             STATS_INC(w->stats.drop[DROP_OVERSIZE]);
@@ -46,6 +60,133 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         relay_peer_data(w->relay, ps->owner, udp_rx_from(rx, i), udp_rx_data(rx, i),
                         udp_rx_len(rx, i), worker_now(w));
     }
+}
+
+/* The table slot of relayed address a, allocated when create; NULL when a is none of ours. */
+static struct peer_sock **slot_of(struct worker *w, const union addr *a, bool create,
+                                  uint8_t *relay)
+{
+    const struct relay_shared *r = w->shared->relay;
+    struct peer_steering *st = w->steering;
+    uint16_t port = addr_port(a);
+
+    if (port < w->cfg->min_port || port > w->cfg->max_port)
+        return NULL;
+    for (size_t k = 0; k < r->naddrs; k++) {
+        if (!addr_ip_equal(&r->addrs[k].ip, a))
+            continue;
+        if (st->by_port[k] == NULL && create)
+            st->by_port[k] = calloc(st->nports, sizeof(*st->by_port[k]));
+        if (st->by_port[k] == NULL)
+            return NULL;
+        if (relay)
+            *relay = (uint8_t)k;
+        return &st->by_port[k][port - w->cfg->min_port];
+    }
+    return NULL;
+}
+
+/* What the peers of every allocation of this worker sent to its steering socket for one
+ * family: each datagram goes to the endpoint of the address it was sent to. */
+static void on_steered(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    struct udp_rx *rx = w->relay_rx;
+    uint32_t now = worker_now(w);
+
+    (void)what;
+    for (int round = 0; round < 8; round++) {
+        int first, n = udp_relay_recv(w, fd, true, &first);
+
+        for (int i = first; i < first + n; i++) {
+            struct peer_sock **ps;
+            union addr dst;
+
+            if (udp_rx_truncated(rx, i)) {
+                STATS_INC(w->stats.drop[DROP_OVERSIZE]);
+                continue;
+            }
+            if (!steer_dst(udp_rx_msg(rx, i), &dst) ||
+                (ps = slot_of(w, &dst, false, NULL)) == NULL || *ps == NULL) {
+                STATS_INC(w->stats.steered[STEERED_NO_ENDPOINT]);
+                continue;
+            }
+            STATS_INC(w->stats.steered[STEERED_RELAYED]);
+            relay_peer_data(w->relay, (*ps)->owner, udp_rx_from(rx, i), udp_rx_data(rx, i),
+                            udp_rx_len(rx, i), now);
+        }
+        if (first + n < UDP_BATCH)
+            break;
+    }
+}
+
+int peer_steering_start(struct worker *w)
+{
+    static const int families[2] = {AF_INET, AF_INET6};
+    struct peer_steering *st = calloc(1, sizeof(*st));
+
+    if (st == NULL)
+        return -1;
+    w->steering = st;
+    st->nports = (size_t)w->cfg->max_port - w->cfg->min_port + 1;
+    for (int f = 0; f < 2; f++) {
+        int fd = steer_socket(w->shared->steer, (unsigned)w->id, families[f]);
+
+        if (fd < 0)
+            continue;
+        st->ev[f] = event_new(w->base, fd, EV_READ | EV_PERSIST, on_steered, w);
+        if (st->ev[f] == NULL || event_add(st->ev[f], NULL) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void peer_steering_stop(struct worker *w)
+{
+    struct peer_steering *st = w->steering;
+
+    if (st == NULL)
+        return;
+    for (int f = 0; f < 2; f++)
+        if (st->ev[f])
+            event_free(st->ev[f]);
+    for (size_t k = 0; k < RELAY_MAX_ADDRS; k++)
+        free(st->by_port[k]);
+    free(st);
+    w->steering = NULL;
+}
+
+/* With --relay-steering, what the peers send to ps's address (local) goes to the worker's
+ * steering socket from now on.  When that fails, ps's own socket still receives it. */
+static void steer(struct peer_sock *ps, const union addr *local)
+{
+    struct worker *w = ps->w;
+    struct peer_sock **slot = slot_of(w, local, true, &ps->relay);
+    char a[ADDR_STRLEN];
+
+    if (slot == NULL || steer_add(w->shared->steer, (unsigned)w->id, local) < 0) {
+        /* Once per worker: after the first, every allocation would say the same. */
+        if (!w->steering->warned)
+            log_warn("--relay-steering: %s is not steered (%s): its own socket is read, and "
+                     "so are those of the next allocations that cannot be steered",
+                     addr_format(local, a, sizeof(a)), slot ? strerror(errno) : "out of memory");
+        w->steering->warned = true;
+        return;
+    }
+    *slot = ps;
+    ps->steered = true;
+    ps->port = addr_port(local);
+}
+
+/* Stops steering ps's address, before its socket closes. */
+static void unsteer(struct peer_sock *ps)
+{
+    struct worker *w = ps->w;
+    union addr local = w->shared->relay->addrs[ps->relay].ip;
+
+    addr_set_port(&local, ps->port);
+    steer_del(w->shared->steer, &local);
+    *slot_of(w, &local, false, NULL) = NULL;
 }
 
 /* Path MTU discovery "do": the kernel sets DF and refuses to fragment (RFC 8656 §14). */
@@ -64,13 +205,14 @@ static int set_df(int fd, int family, bool on)
 /* A socket that keeps a reserved port ours, read by nobody until an Allocate adopts it. */
 struct held_sock {
     int fd;
-    int family;
+    union addr local;
 };
 
-/* Makes fd an endpoint of owner read in w's loop; closes fd on failure. */
-static void *attach(struct worker *w, int fd, int family, bool dont_fragment,
+/* Makes fd, bound to local, an endpoint of owner read in w's loop; closes fd on failure. */
+static void *attach(struct worker *w, int fd, const union addr *local, bool dont_fragment,
                     struct relay_alloc *owner)
 {
+    int family = local->sa.sa_family;
     struct peer_sock *ps = calloc(1, sizeof(*ps));
     int e;
 
@@ -87,6 +229,8 @@ static void *attach(struct worker *w, int fd, int family, bool dont_fragment,
     ps->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, on_readable, ps);
     if (ps->ev == NULL || event_add(ps->ev, NULL) < 0)
         goto fail;
+    if (w->steering)
+        steer(ps, local);
     return ps;
 fail:
     e = errno ? errno : ENOMEM;
@@ -117,7 +261,7 @@ static void *peer_open(void *ctx, const union addr *a, bool dont_fragment,
 {
     int fd = bind_relay(a);
 
-    return fd < 0 ? NULL : attach(ctx, fd, a->sa.sa_family, dont_fragment, owner);
+    return fd < 0 ? NULL : attach(ctx, fd, a, dont_fragment, owner);
 }
 
 static void *peer_hold(void *ctx, const union addr *a)
@@ -128,7 +272,7 @@ static void *peer_hold(void *ctx, const union addr *a)
     if (h == NULL)
         return NULL;
     h->fd = bind_relay(a);
-    h->family = a->sa.sa_family;
+    h->local = *a;
     if (h->fd < 0) {
         int e = errno;
         free(h);
@@ -141,10 +285,11 @@ static void *peer_hold(void *ctx, const union addr *a)
 static void *peer_adopt(void *ctx, void *held, bool dont_fragment, struct relay_alloc *owner)
 {
     struct held_sock *h = held;
-    int fd = h->fd, family = h->family;
+    union addr local = h->local;
+    int fd = h->fd;
 
     free(h);
-    return attach(ctx, fd, family, dont_fragment, owner);
+    return attach(ctx, fd, &local, dont_fragment, owner);
 }
 
 void peer_unhold(void *ctx, void *held)
@@ -165,6 +310,8 @@ static void peer_close(void *ctx, void *endpoint)
     (void)ctx;
     if (tcppeer_close_endpoint(endpoint))
         return;
+    if (ps->steered)
+        unsteer(ps);
     event_free(ps->ev);
     close(ps->fd);
     free(ps);

@@ -331,7 +331,7 @@ static void append_nonzero(char *line, size_t cap, size_t *n, const char *group,
     *n += (size_t)snprintf(line + *n, cap - *n, " %s.%s=%llu", group, name, (unsigned long long)v);
 }
 
-/* The TLS and DTLS counters, on a line of their own: the first one is long already. */
+/* The TLS, DTLS and steering counters, on a line of their own: the first one is long already. */
 static void log_tls_stats(const struct stats *sum)
 {
     char line[512];
@@ -341,6 +341,9 @@ static void log_tls_stats(const struct stats *sum)
         append_nonzero(line, sizeof(line), &n, "tls", stats_tls_name(i), sum->tls[i]);
     for (int i = 0; i < DTLS_COUNT; i++)
         append_nonzero(line, sizeof(line), &n, "dtls", stats_dtls_name(i), sum->dtls[i]);
+    for (int i = 0; i < STEERED_COUNT; i++)
+        append_nonzero(line, sizeof(line), &n, "steered", stats_steered_name(i),
+                       sum->steered[i]);
     if (n > 0)
         log_info("stats:%s", line);
 }

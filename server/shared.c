@@ -12,6 +12,7 @@
 #include "server/net.h"
 #include "server/peer.h"
 #include "server/rstore.h"
+#include "server/steer.h"
 #include "server/tls.h"
 
 /* Ceilings per allocation: a WebRTC client needs a handful of each; these only stop abuse. */
@@ -38,6 +39,7 @@ struct shared {
     struct relay_control control;
     struct tls *tls;  /* TLS listeners' context, or NULL */
     struct tls *dtls; /* DTLS sockets' context, or NULL */
+    struct steer *steer; /* --relay-steering, or NULL */
 };
 
 static int fail(char *err, size_t errlen, const char *what)
@@ -250,6 +252,22 @@ static int setup_tls(struct shared *s, char *err, size_t errlen)
     return 0;
 }
 
+/* --relay-steering: opened now, while the process may still load BPF programs. */
+static int setup_steering(struct shared *s, unsigned nworkers, char *err, size_t errlen)
+{
+    union addr ips[RELAY_MAX_ADDRS];
+
+    if (!s->cfg->relay_steering)
+        return 0;
+    for (size_t i = 0; i < s->relay.naddrs; i++)
+        ips[i] = s->relay.addrs[i].ip;
+    if (steer_new(&s->steer, ips, s->relay.naddrs, s->cfg->min_port, s->cfg->max_port,
+                  nworkers, err, errlen) < 0)
+        return -1;
+    s->view.steer = s->steer;
+    return 0;
+}
+
 int shared_new(struct shared **out, const struct config *cfg, const union addr *listen,
                size_t n, unsigned nworkers, char *err, size_t errlen)
 {
@@ -265,7 +283,8 @@ int shared_new(struct shared **out, const struct config *cfg, const union addr *
     s->view.relay = &s->relay;
     if (setup_auth(s, err, errlen) < 0 || setup_relay(s, listen, n, err, errlen) < 0 ||
         setup_tls(s, err, errlen) < 0 ||
-        rstore_shared_new(&s->view.rstore, cfg, err, errlen) < 0) {
+        rstore_shared_new(&s->view.rstore, cfg, err, errlen) < 0 ||
+        setup_steering(s, nworkers, err, errlen) < 0) {
         shared_free(s);
         return -1;
     }
@@ -408,7 +427,8 @@ void shared_log(const struct shared *s)
             n += (size_t)snprintf(line + n, sizeof(line) - n, "(as %s)",
                                   addr_format_ip(&ra->external, x, sizeof(x)));
     }
-    log_info("relay addresses %s, ports %u-%u", line, cfg->min_port, cfg->max_port);
+    log_info("relay addresses %s, ports %u-%u%s", line, cfg->min_port, cfg->max_port,
+             s->steer ? ", steered to one socket per worker (BPF sk_lookup)" : "");
     if (cfg->no_auth)
         log_warn("--no-auth: THIS IS AN OPEN RELAY. Anyone who reaches this server can relay "
                  "traffic through it. Use it only on a closed network.");
@@ -456,5 +476,6 @@ void shared_free(struct shared *s)
     relay_quota_free(s->relay.ip_quota);
     tls_free(s->tls);
     tls_free(s->dtls);
+    steer_free(s->steer);
     free(s);
 }

@@ -57,6 +57,11 @@ static const char *const dtls_names[DTLS_COUNT] = {
     [DTLS_NOT_HELLO] = "not_hello",
 };
 
+static const char *const steered_names[STEERED_COUNT] = {
+    [STEERED_RELAYED] = "relayed",
+    [STEERED_NO_ENDPOINT] = "no_endpoint",
+};
+
 static const char *const method_names[METHOD_COUNT] = {
     [METHOD_BINDING] = "binding",
     [METHOD_ALLOCATE] = "allocate",
@@ -141,6 +146,11 @@ const char *stats_dtls_name(enum stats_dtls d)
     return d < DTLS_COUNT ? dtls_names[d] : "?";
 }
 
+const char *stats_steered_name(enum stats_steered s)
+{
+    return s < STEERED_COUNT ? steered_names[s] : "?";
+}
+
 static void add(_Atomic uint64_t *dst, const _Atomic uint64_t *src)
 {
     atomic_store_explicit(dst,
@@ -170,4 +180,6 @@ void stats_sum(struct stats *dst, const struct stats *src)
         add(&dst->tls[i], &src->tls[i]);
     for (int i = 0; i < DTLS_COUNT; i++)
         add(&dst->dtls[i], &src->dtls[i]);
+    for (int i = 0; i < STEERED_COUNT; i++)
+        add(&dst->steered[i], &src->steered[i]);
 }

@@ -81,6 +81,13 @@ enum stats_dtls {
     DTLS_COUNT
 };
 
+/* Peers' datagrams that came through a --relay-steering socket. */
+enum stats_steered {
+    STEERED_RELAYED,      /* to a relayed address of the worker's: relayed (or dropped by TURN) */
+    STEERED_NO_ENDPOINT,  /* to an address that is no longer one of its endpoints */
+    STEERED_COUNT
+};
+
 /* A worker's counters.  Only the owning worker writes them (STATS_INC: a plain load and store,
  * no locked instruction); any thread may read them with atomic_load. */
 struct stats {
@@ -98,6 +105,7 @@ struct stats {
     _Atomic uint64_t conn[CONN_COUNT];
     _Atomic uint64_t tls[TLS_COUNT];
     _Atomic uint64_t dtls[DTLS_COUNT];
+    _Atomic uint64_t steered[STEERED_COUNT];
 };
 
 #define STATS_ADD(ctr, n) \
@@ -117,6 +125,7 @@ const char *stats_method_name(enum stats_method m);
 const char *stats_auth_name(enum stats_auth a);
 const char *stats_tls_name(enum stats_tls t);
 const char *stats_dtls_name(enum stats_dtls d);
+const char *stats_steered_name(enum stats_steered s);
 
 /* Adds src's counters into dst (dst is not shared: plain sum). */
 void stats_sum(struct stats *dst, const struct stats *src);

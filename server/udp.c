@@ -205,7 +205,7 @@ int udp_rx_recv(struct udp_rx *rx, int fd, bool pktinfo)
     return recv_at(rx, 0, fd, pktinfo);
 }
 
-int udp_relay_recv(struct worker *w, int fd, int *first)
+int udp_relay_recv(struct worker *w, int fd, bool ctl, int *first)
 {
     struct udp_rx *rx = w->relay_rx;
     int n;
@@ -213,7 +213,7 @@ int udp_relay_recv(struct worker *w, int fd, int *first)
     if (rx->used == UDP_BATCH)
         udp_flush_all(w);
     *first = rx->used;
-    n = recv_at(rx, rx->used, fd, false);
+    n = recv_at(rx, rx->used, fd, ctl);
     rx->used += n;
     return n;
 }
@@ -236,6 +236,11 @@ const union addr *udp_rx_from(const struct udp_rx *rx, int i)
 bool udp_rx_truncated(const struct udp_rx *rx, int i)
 {
     return (rx->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+}
+
+const struct msghdr *udp_rx_msg(const struct udp_rx *rx, int i)
+{
+    return &rx->msgs[i].msg_hdr;
 }
 
 bool udp_rx_local(const struct udp_rx *rx, int i, uint16_t port, union addr *out)

@@ -30,8 +30,9 @@ int udp_rx_recv(struct udp_rx *rx, int fd, bool pktinfo);
  * callbacks and empties at udp_flush_all, which the worker runs at the end of every loop
  * iteration: what many relay sockets receive in one iteration leaves toward the clients in one
  * sendmmsg per listener, not one each.  Receives from fd into the free slots (flushing first
- * when there are none); returns how many came, the first at *first. */
-int udp_relay_recv(struct worker *w, int fd, int *first);
+ * when there are none); returns how many came, the first at *first.  With ctl, each datagram's
+ * control data is kept (udp_rx_msg). */
+int udp_relay_recv(struct worker *w, int fd, bool ctl, int *first);
 
 /* Datagram i of the last batch: its bytes (UDP_RX_HEADROOM writable bytes before them and 4
  * after, for framing in place), length, source, and whether it was cut (larger than
@@ -41,6 +42,8 @@ uint8_t *udp_rx_data(struct udp_rx *rx, int i);
 size_t udp_rx_len(const struct udp_rx *rx, int i);
 const union addr *udp_rx_from(const struct udp_rx *rx, int i);
 bool udp_rx_truncated(const struct udp_rx *rx, int i);
+/* Its message header, with the control data asked for. */
+const struct msghdr *udp_rx_msg(const struct udp_rx *rx, int i);
 
 /* The local address datagram i was sent to, with port, from its IP_PKTINFO/IPV6_PKTINFO (only
  * when received with pktinfo).  False when it carried none. */

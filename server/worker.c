@@ -137,6 +137,8 @@ int worker_new(struct worker **out, const struct worker_shared *sh, int id,
     if (tls_worker_new(&w->tls_worker, w) < 0 ||
         (sh->dtls && dtls_new(&w->dtls, w, sh->dtls) < 0) || rstore_new(&w->rstore, w) < 0)
         goto nomem;
+    if (sh->steer && peer_steering_start(w) < 0)
+        goto nomem;
     if (open_listeners(w, listen, n, err, errlen) < 0)
         goto fail;
     *out = w;
@@ -209,6 +211,7 @@ void worker_free(struct worker *w)
     /* After the connections and sessions (whose allocations go with them), before the
      * sockets. */
     relay_free(w->relay);
+    peer_steering_stop(w); /* after the endpoints */
     mailbox_free(w->mailbox);
     ratelimit_free(w->unauthorized);
     if (w->tick)

@@ -25,6 +25,8 @@ struct tls_worker;
 struct dtls;
 struct rstore;
 struct rstore_shared;
+struct steer;
+struct peer_steering;
 
 #define WORKER_MAX_LISTEN (2 * CONFIG_MAX_ADDRS)
 
@@ -40,6 +42,7 @@ struct worker_shared {
     const struct tls *tls;             /* NULL: no TLS listeners */
     const struct tls *dtls;            /* NULL: no DTLS sockets */
     struct rstore_shared *rstore;      /* NULL: no --redis-userdb or --redis-statsdb */
+    const struct steer *steer;         /* NULL: no --relay-steering */
 };
 
 /* Everything a worker owns.  Only the worker's own thread touches it while it runs, except
@@ -73,6 +76,7 @@ struct worker {
     struct ratelimit *unauthorized;           /* --unauthorized-ratelimit, or NULL */
     struct rstore *rstore;                    /* this worker's Redis connections, or NULL */
     struct relay_io io;                       /* relay/'s view of our sockets */
+    struct peer_steering *steering;           /* --relay-steering (peer.c), or NULL */
 
     struct stats stats;
 };

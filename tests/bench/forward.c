@@ -12,9 +12,9 @@
  * gathered across relay sockets, received straight into the send queue (no copy).  Runs until
  * SIGTERM/SIGINT or --duration seconds (default 900).
  *
- * With --steer (an experiment; IPv4, root) the relay sockets are not read one by one: a BPF
- * sk_lookup program steers what the peer sends to any of their ports to one socket (steer.h),
- * read in batches like the listener. */
+ * With --steer (root) the relay sockets are not read one by one: the BPF sk_lookup program of
+ * turnpike's --relay-steering (server/steer.h) steers what the peer sends to any of their
+ * ports to one socket, read in batches like the listener. */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -29,13 +29,14 @@
 
 #include "proto/addr.h"
 #include "tests/bench/lgnet.h"
-#include "tests/bench/steer.h"
+#include "server/steer.h"
 
 #define FWD_BATCH  64
 #define FWD_DGRAM  2048
 #define FWD_HDR    4
 #define FWD_EVENTS 256
 #define FWD_ROUNDS 8
+#define FWD_CTL    64 /* control data room: the destination of a steered datagram */
 
 struct fwd_client {
     union addr addr;
@@ -49,7 +50,7 @@ struct fwd_queue {
     struct mmsghdr msgs[FWD_BATCH];
     struct iovec iov[FWD_BATCH];
     union addr addr[FWD_BATCH];
-    char ctl[FWD_BATCH][STEER_CTL];
+    char ctl[FWD_BATCH][FWD_CTL];
     uint8_t data[FWD_BATCH][FWD_HDR + FWD_DGRAM];
 };
 
@@ -61,7 +62,8 @@ struct fwd {
     struct fwd_queue in;  /* from clients, toward the peer */
     struct fwd_queue out; /* from the peer, toward clients */
     bool steering;
-    struct steer steer;
+    struct steer *steer;
+    int steer_fd;
     struct fwd_client **byport; /* steering: the client of each relay port */
 };
 
@@ -94,9 +96,10 @@ static struct fwd_client *client_of(struct fwd *f, const union addr *a)
     f->table[i].addr = *a;
     ev.data.ptr = &f->table[i];
     if (f->steering) {
-        uint16_t port = steer_add(&f->steer, f->table[i].fd);
-        if (port)
-            f->byport[port] = &f->table[i];
+        socklen_t len = sizeof(relay);
+        if (getsockname(f->table[i].fd, &relay.sa, &len) == 0 &&
+            steer_add(f->steer, 0, &relay) == 0)
+            f->byport[addr_port(&relay)] = &f->table[i];
         else
             fprintf(stderr, "forward: cannot steer a relay socket: %s\n", strerror(errno));
     } else {
@@ -192,7 +195,7 @@ static void frame(struct fwd_queue *q, unsigned k, const struct fwd_client *c)
 static void from_peer(struct fwd *f, struct fwd_client *c)
 {
     struct fwd_queue *q = &f->out;
-    int fd = c ? c->fd : f->steer.sock;
+    int fd = c ? c->fd : f->steer_fd;
 
     for (;;) {
         unsigned want, end;
@@ -206,7 +209,9 @@ static void from_peer(struct fwd *f, struct fwd_client *c)
             return;
         end = q->n + (unsigned)n;
         for (unsigned k = q->n; k < end;) {
-            const struct fwd_client *to = c ? c : f->byport[steer_port(&q->msgs[k].msg_hdr)];
+            union addr dst;
+            const struct fwd_client *to =
+                c ? c : steer_dst(&q->msgs[k].msg_hdr, &dst) ? f->byport[addr_port(&dst)] : NULL;
             if (to == NULL) { /* not one of ours: the last datagram takes its slot */
                 end--;
                 q->msgs[k].msg_len = q->msgs[end].msg_len;
@@ -272,12 +277,14 @@ static int setup(struct fwd *f, int argc, char **argv, long *duration)
     if (f->steering) {
         char err[256];
         f->byport = calloc(65536, sizeof(*f->byport));
-        if (f->byport == NULL || steer_open(&f->steer, &f->listen, err, sizeof(err)) < 0) {
+        if (f->byport == NULL ||
+            steer_new(&f->steer, &f->listen, 1, 1, 65535, 1, err, sizeof(err)) < 0) {
             fprintf(stderr, "forward: --steer: %s\n", f->byport ? err : "out of memory");
             return -1;
         }
-        ev.data.ptr = &f->steer;
-        epoll_ctl(f->ep, EPOLL_CTL_ADD, f->steer.sock, &ev);
+        f->steer_fd = steer_socket(f->steer, 0, f->listen.sa.sa_family);
+        ev.data.ptr = &f->steer_fd;
+        epoll_ctl(f->ep, EPOLL_CTL_ADD, f->steer_fd, &ev);
     }
     return 0;
 }
@@ -305,7 +312,7 @@ int main(int argc, char **argv)
                 for (int round = 0; round < FWD_ROUNDS && from_clients(f) == FWD_BATCH; round++)
                     ;
             } else
-                from_peer(f, evs[i].data.ptr == &f->steer ? NULL : evs[i].data.ptr);
+                from_peer(f, evs[i].data.ptr == &f->steer_fd ? NULL : evs[i].data.ptr);
         }
         flush_out(f);
     }

@@ -119,6 +119,7 @@ static char *dump(const struct config *c)
         fprintf(m, "%s%s/%s", i ? "," : "",
                 addr_format_ip(&c->external[i].public_ip, pub, sizeof pub),
                 addr_format_ip(&c->external[i].private_ip, priv, sizeof priv));
+    fprintf(m, "\nrelay_steering=%d", c->relay_steering);
     fprintf(m, "\nrealm=%s\nthreads=%d\npidfile=%s\nlog_file=%s\nverbose=%d\n",
             c->realm ? c->realm : "(null)", c->threads, c->pidfile ? c->pidfile : "(null)",
             c->log_file ? c->log_file : "(null)", c->verbose);

@@ -45,6 +45,7 @@ static const struct opt_case {
      {"--external-ip", "2001:db8::5"},
      {"-X", "2001:db8::5"},
      "external=2001:db8::5/(none)"},
+    {"relay-steering", {"--relay-steering"}, {NULL}, "relay_steering=1"},
     {"realm=example.org", {"--realm", "example.org"}, {"-r", "example.org"}, "realm=example.org"},
     {"fingerprint", {"--fingerprint"}, {"-f"}, "fingerprint=1"},
     {"software-attribute", {"--software-attribute"}, {NULL}, "software_attribute=1"},
