@@ -43,8 +43,10 @@ void relay_alloc_free(struct relay_alloc *a)
         if (a->ep[i].handle)
             ep_close(a, &a->ep[i]);
     relay_limits_release(a->limits);
-    free(a->perms);
-    free(a->chans);
+    if (a->perms != &a->perm1)
+        free(a->perms);
+    if (a->chans != &a->chan1)
+        free(a->chans);
     free(a);
 }
 
@@ -159,9 +161,9 @@ bool relay_alloc_permitted(const struct relay_alloc *a, const union addr *peer, 
 }
 
 /* Makes room for one more entry of size elem in an array of *n of *cap, up to max entries.
- * Grows by doubling from 2, so the common allocation with one or two peers holds a tiny
- * array.  Returns 0 or -1. */
-static int grow(void **arr, uint16_t n, uint16_t *cap, size_t elem, uint16_t max)
+ * The first entry is the one inside the record (first); from the second on the array is on
+ * the heap, doubling from 4.  Returns 0 or -1. */
+static int grow(void **arr, void *first, uint16_t n, uint16_t *cap, size_t elem, uint16_t max)
 {
     uint16_t ncap;
     void *p;
@@ -170,13 +172,31 @@ static int grow(void **arr, uint16_t n, uint16_t *cap, size_t elem, uint16_t max
         return 0;
     if (n >= max)
         return -1;
-    ncap = *cap ? (uint16_t)(*cap * 2 > max ? max : *cap * 2) : 2;
-    p = realloc(*arr, ncap * elem);
+    if (*cap == 0) {
+        *arr = first;
+        *cap = 1;
+        return 0;
+    }
+    ncap = (uint16_t)(*cap * 2 < 4 ? 4 : *cap * 2);
+    if (ncap > max)
+        ncap = max;
+    p = *arr == first ? malloc(ncap * elem) : realloc(*arr, ncap * elem);
     if (p == NULL)
         return -1;
+    if (*arr == first)
+        memcpy(p, first, n * elem);
     *arr = p;
     *cap = ncap;
     return 0;
+}
+
+/* An array that became empty: back to none (the heap one freed). */
+static void shrink(void **arr, const void *first, uint16_t *cap)
+{
+    if (*arr != first)
+        free(*arr);
+    *arr = NULL;
+    *cap = 0;
 }
 
 /* Installs or refreshes a permission for peer's IP (RFC 8656 §9).  0, or -1 when the
@@ -187,7 +207,7 @@ int relay_alloc_permit(struct relay_alloc *a, const union addr *peer, uint32_t n
     struct relay_perm *p = perm_find(a, peer);
 
     if (p == NULL) {
-        if (grow((void **)&a->perms, a->nperm, &a->capperm, sizeof(*p),
+        if (grow((void **)&a->perms, &a->perm1, a->nperm, &a->capperm, sizeof(*p),
                  a->relay->sh->max_permissions) < 0)
             return -1;
         p = &a->perms[a->nperm++];
@@ -226,7 +246,7 @@ int relay_alloc_bind(struct relay_alloc *a, uint16_t num, const union addr *peer
         if (a->chans[i].expires <= now)
             ch = &a->chans[i];
     if (ch == NULL) {
-        if (grow((void **)&a->chans, a->nchan, &a->capchan, sizeof(*ch),
+        if (grow((void **)&a->chans, &a->chan1, a->nchan, &a->capchan, sizeof(*ch),
                  a->relay->sh->max_channels) < 0)
             return -1;
         ch = &a->chans[a->nchan++];
@@ -285,14 +305,8 @@ void relay_alloc_sweep(struct relay_alloc *a, uint32_t now)
         if (a->chans[i].expires > now)
             a->chans[k++] = a->chans[i];
     a->nchan = k;
-    if (a->nperm == 0) {
-        free(a->perms);
-        a->perms = NULL;
-        a->capperm = 0;
-    }
-    if (a->nchan == 0) {
-        free(a->chans);
-        a->chans = NULL;
-        a->capchan = 0;
-    }
+    if (a->nperm == 0)
+        shrink((void **)&a->perms, &a->perm1, &a->capperm);
+    if (a->nchan == 0)
+        shrink((void **)&a->chans, &a->chan1, &a->capchan);
 }

@@ -96,6 +96,25 @@ struct relay_alloc *relay_find(struct relay *r, const struct relay_client *c)
     return a;
 }
 
+static void prefetch_hot(const struct relay_alloc *a)
+{
+    for (size_t off = 0; off < RELAY_ALLOC_HOT; off += 64)
+        __builtin_prefetch((const char *)a + off);
+}
+
+void relay_prefetch_client(const struct relay *r, const struct relay_client *c)
+{
+    const struct relay_alloc *a = r->buckets[bucket_of(r, c)];
+
+    if (a != NULL)
+        prefetch_hot(a);
+}
+
+void relay_prefetch(const struct relay_alloc *a)
+{
+    prefetch_hot(a);
+}
+
 /* Doubles the table when it holds more allocations than buckets, so chains stay short: the
  * lookup of every ChannelData from a client is O(1) whatever the number of allocations. */
 static void grow_table(struct relay *r)

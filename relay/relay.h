@@ -304,6 +304,13 @@ void relay_client_gone(struct relay *r, const struct relay_client *c);
 /* The allocation on a 5-tuple, or NULL. */
 struct relay_alloc *relay_find(struct relay *r, const struct relay_client *c);
 
+/* Hints the cache that data is about to be relayed for the allocation on c's 5-tuple
+ * (relay_prefetch_client) or for a (relay_prefetch): a pass of these over a batch of datagrams
+ * ahead of the real work lets the cache misses of many allocations overlap instead of coming
+ * one after the other. */
+void relay_prefetch_client(const struct relay *r, const struct relay_client *c);
+void relay_prefetch(const struct relay_alloc *a);
+
 /* The limits the allocation on a 5-tuple is held to (and so its realm), or NULL. */
 const struct relay_limits *relay_alloc_limits(struct relay *r, const struct relay_client *c);
 

@@ -69,37 +69,45 @@ struct relay_ep {
 
 enum { RELAY_EP_V4, RELAY_EP_V6, RELAY_EP_COUNT };
 
-/* An allocation.  Owned by one worker's relay; the server's endpoints point at it. */
+/* An allocation.  Owned by one worker's relay; the server's endpoints point at it.  What
+ * every relayed datagram reads comes first, the first permission and channel included (most
+ * allocations have one peer): a few adjacent cache lines, and no pointer to follow for them. */
 struct relay_alloc {
     struct relay_alloc *hnext;    /* the 5-tuple table's chain */
+    struct relay_client client;
+    uint16_t nperm, capperm;      /* capacity 1: perms is perm1 */
+    uint16_t nchan, capchan;      /* capacity 1: chans is chan1 */
+    struct relay_perm *perms;
+    struct relay_chan *chans;
+    struct relay_perm perm1;
+    struct relay_chan chan1;
+    struct relay_ep ep[RELAY_EP_COUNT];
+    uint64_t to_peer_packets, to_peer_bytes;
+    uint64_t to_client_packets, to_client_bytes;
+    struct relay_bucket bw_to_peer, bw_to_client; /* --max-bps */
+    uint32_t max_bps;             /* its --max-bps, or its realm's */
+    bool dont_fragment;
+    bool tcp;                     /* RFC 6062: the endpoints listen for TCP */
+    /* The rest serves requests and timers. */
     struct wheel_timer timer;     /* the earliest of expiry, permission and channel expiries */
     struct relay *relay;
-    struct relay_client client;
-    struct relay_ep ep[RELAY_EP_COUNT];
     uint32_t created;
     uint32_t expires;
     /* What a retransmitted Allocate needs to get the same answer (RFC 8656 §7.2). */
     uint8_t tid[STUN_TID_LEN];
     uint8_t token[RELAY_TOKEN_LEN];
     bool has_token;
-    bool dont_fragment;
-    bool tcp;                     /* RFC 6062: the endpoints listen for TCP */
     uint8_t addr_error_family;    /* the family ADDRESS-ERROR-CODE spoke of, or 0 */
     uint16_t addr_error_code;
     uint16_t addr_error_type;     /* its codepoint: RFC 8656's, or the draft's the client used */
-    uint16_t nperm, capperm;
-    uint16_t nchan, capchan;
-    struct relay_perm *perms;
-    struct relay_chan *chans;
     struct relay_tcpconn *tcpconns;
     uint16_t ntcpconns;
-    uint64_t to_peer_packets, to_peer_bytes;
-    uint64_t to_client_packets, to_client_bytes;
-    struct relay_bucket bw_to_peer, bw_to_client; /* --max-bps */
-    uint32_t max_bps;             /* its --max-bps, or its realm's */
     struct relay_limits *limits;  /* a reference, or NULL */
     char user[];                  /* the user who created it: later requests must match */
 };
+
+/* The bytes of an allocation that relaying a datagram reads (relay_prefetch). */
+#define RELAY_ALLOC_HOT offsetof(struct relay_alloc, timer)
 
 /* A deleted allocation's 5-tuple and the transaction that deleted it. */
 struct relay_tomb {

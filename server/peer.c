@@ -35,8 +35,10 @@ struct peer_sock {
  * endpoint each relayed address belongs to, by relay address and port (O(1), and pages of
  * the table are touched only where ports are in use). */
 struct peer_steering {
-    struct event *ev[2];                       /* IPv4, IPv6; NULL: no relay IP */
-    struct peer_sock **by_port[RELAY_MAX_ADDRS]; /* [port - min_port], allocated at first use */
+    struct event *ev[2];                         /* IPv4, IPv6; NULL: no relay IP */
+    struct relay_alloc **by_port[RELAY_MAX_ADDRS]; /* the owner of each address, by relay
+                                                    address and [port - min_port]; each array
+                                                    allocated at first use */
     size_t nports;
     bool warned; /* that an address could not be steered */
 };
@@ -63,7 +65,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The table slot of relayed address a, allocated when create; NULL when a is none of ours. */
-static struct peer_sock **slot_of(struct worker *w, const union addr *a, bool create,
+static struct relay_alloc **slot_of(struct worker *w, const union addr *a, bool create,
                                   uint8_t *relay)
 {
     const struct relay_shared *r = w->shared->relay;
@@ -87,11 +89,14 @@ static struct peer_sock **slot_of(struct worker *w, const union addr *a, bool cr
 }
 
 /* What the peers of every allocation of this worker sent to its steering socket for one
- * family: each datagram goes to the endpoint of the address it was sent to. */
+ * family: each datagram goes to the allocation of the address it was sent to.  A first pass
+ * over the batch finds them and fetches them into the cache together; the second relays,
+ * reading each slot again (relaying one datagram may end another's allocation). */
 static void on_steered(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
     struct udp_rx *rx = w->relay_rx;
+    struct relay_alloc **slot[UDP_BATCH];
     uint32_t now = worker_now(w);
 
     (void)what;
@@ -99,21 +104,23 @@ static void on_steered(evutil_socket_t fd, short what, void *arg)
         int first, n = udp_relay_recv(w, fd, true, &first);
 
         for (int i = first; i < first + n; i++) {
-            struct peer_sock **ps;
             union addr dst;
 
+            slot[i] = NULL;
+            if (!udp_rx_truncated(rx, i) && steer_dst(udp_rx_msg(rx, i), &dst) &&
+                (slot[i] = slot_of(w, &dst, false, NULL)) != NULL && *slot[i] != NULL)
+                relay_prefetch(*slot[i]);
+        }
+        for (int i = first; i < first + n; i++) {
             if (udp_rx_truncated(rx, i)) {
                 STATS_INC(w->stats.drop[DROP_OVERSIZE]);
-                continue;
-            }
-            if (!steer_dst(udp_rx_msg(rx, i), &dst) ||
-                (ps = slot_of(w, &dst, false, NULL)) == NULL || *ps == NULL) {
+            } else if (slot[i] == NULL || *slot[i] == NULL) {
                 STATS_INC(w->stats.steered[STEERED_NO_ENDPOINT]);
-                continue;
+            } else {
+                STATS_INC(w->stats.steered[STEERED_RELAYED]);
+                relay_peer_data(w->relay, *slot[i], udp_rx_from(rx, i), udp_rx_data(rx, i),
+                                udp_rx_len(rx, i), now);
             }
-            STATS_INC(w->stats.steered[STEERED_RELAYED]);
-            relay_peer_data(w->relay, (*ps)->owner, udp_rx_from(rx, i), udp_rx_data(rx, i),
-                            udp_rx_len(rx, i), now);
         }
         if (first + n < UDP_BATCH)
             break;
@@ -157,11 +164,11 @@ void peer_steering_stop(struct worker *w)
 }
 
 /* With --relay-steering, what the peers send to ps's address (local) goes to the worker's
- * steering socket from now on.  When that fails, ps's own socket still receives it. */
-static void steer(struct peer_sock *ps, const union addr *local)
+ * steering socket from now on.  False when that failed: ps's own socket must then be read. */
+static bool steer(struct peer_sock *ps, const union addr *local)
 {
     struct worker *w = ps->w;
-    struct peer_sock **slot = slot_of(w, local, true, &ps->relay);
+    struct relay_alloc **slot = slot_of(w, local, true, &ps->relay);
     char a[ADDR_STRLEN];
 
     if (slot == NULL || steer_add(w->shared->steer, (unsigned)w->id, local) < 0) {
@@ -171,11 +178,12 @@ static void steer(struct peer_sock *ps, const union addr *local)
                      "so are those of the next allocations that cannot be steered",
                      addr_format(local, a, sizeof(a)), slot ? strerror(errno) : "out of memory");
         w->steering->warned = true;
-        return;
+        return false;
     }
-    *slot = ps;
+    *slot = ps->owner;
     ps->steered = true;
     ps->port = addr_port(local);
+    return true;
 }
 
 /* Stops steering ps's address, before its socket closes. */
@@ -226,11 +234,14 @@ static void *attach(struct worker *w, int fd, const union addr *local, bool dont
     ps->df = dont_fragment;
     if (dont_fragment && set_df(fd, family, true) < 0)
         goto fail;
+    /* A steered socket is not watched at all: nothing arrives on it that a peer with a
+     * permission sent (the client learns the address after it was registered), and a socket
+     * nobody polls costs no wake-up walk on each datagram it sends. */
+    if (w->steering && steer(ps, local))
+        return ps;
     ps->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, on_readable, ps);
     if (ps->ev == NULL || event_add(ps->ev, NULL) < 0)
         goto fail;
-    if (w->steering)
-        steer(ps, local);
     return ps;
 fail:
     e = errno ? errno : ENOMEM;
@@ -312,7 +323,8 @@ static void peer_close(void *ctx, void *endpoint)
         return;
     if (ps->steered)
         unsteer(ps);
-    event_free(ps->ev);
+    else
+        event_free(ps->ev);
     close(ps->fd);
     free(ps);
 }

@@ -256,11 +256,36 @@ void udp_flush_all(struct worker *w)
     w->relay_rx->used = 0; /* nothing queued refers to it any more */
 }
 
+/* The client 5-tuple of datagram i: where it came from, and the address it was sent to. */
+static void client_of(const struct udp_sock *s, const struct udp_rx *rx, int i,
+                      struct relay_client *c)
+{
+    *c = (struct relay_client){.transport = RELAY_UDP, .handle = (void *)s,
+                               .remote = rx->from[i]};
+    if (!s->wildcard ||
+        !net_pktinfo_get(&rx->msgs[i].msg_hdr, addr_port(&s->local), &c->local))
+        c->local = s->local;
+}
+
+/* Ahead of a batch: the allocations its ChannelData messages are for are fetched into the
+ * cache together (with thousands of allocations, each is a cache miss or more). */
+static void prefetch_batch(const struct udp_sock *s, struct udp_rx *rx, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct relay_client c;
+
+        if (udp_rx_len(rx, i) < 4 || (udp_rx_data(rx, i)[0] & 0xC0) != 0x40)
+            continue;
+        client_of(s, rx, i, &c);
+        relay_prefetch_client(s->w->relay, &c);
+    }
+}
+
 static void receive_one(struct udp_sock *s, struct udp_rx *rx, int i)
 {
     size_t len = udp_rx_len(rx, i);
     struct stats *st = &s->w->stats;
-    struct relay_client c = {.transport = RELAY_UDP, .handle = s};
+    struct relay_client c;
 
     STATS_INC(st->rx_packets);
     STATS_ADD(st->rx_bytes, len);
@@ -272,10 +297,7 @@ static void receive_one(struct udp_sock *s, struct udp_rx *rx, int i)
         STATS_INC(st->drop[DROP_NOT_STUN]);
         return;
     }
-    c.remote = rx->from[i];
-    if (!s->wildcard ||
-        !net_pktinfo_get(&rx->msgs[i].msg_hdr, addr_port(&s->local), &c.local))
-        c.local = s->local;
+    client_of(s, rx, i, &c);
     dispatch_packet(s->w, &c, udp_rx_data(rx, i), len);
 }
 
@@ -288,6 +310,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     for (int round = 0; round < UDP_ROUNDS; round++) {
         int n = udp_rx_recv(rx, fd, s->wildcard);
 
+        prefetch_batch(s, rx, n);
         for (int i = 0; i < n; i++)
             receive_one(s, rx, i);
         udp_flush_all(s->w);

@@ -236,6 +236,53 @@ static void permission_and_channel_expiry(void)
     fx_done(&f);
 }
 
+/* The first permission and channel live in the allocation record, the next ones in arrays
+ * that grow up to the maximum (8 here): each peer keeps its own channel both ways as they move,
+ * and once everything expired the record's own slots serve again. */
+static void many_peers(void)
+{
+    struct fx f;
+    struct relay_client c;
+    struct relay_alloc *a = setup(&f, &c);
+    struct fx_req q;
+    char peer[64], payload[16], want[32];
+
+    req_start(&q, STUN_METHOD_REFRESH);
+    stun_build_u32(&q.b, STUN_ATTR_LIFETIME, 3600);
+    req_send(&f, &q, &c, "alice");
+    for (int i = 0; i < 8; i++) {
+        snprintf(peer, sizeof(peer), "203.0.113.%d:%d", 20 + i, 7000 + i);
+        CHECK_INT(fx_bind(&f, &c, (uint16_t)(0x4000 + i), peer), 0);
+    }
+    CHECK_INT(fx_permit(&f, &c, "203.0.113.99"), 508);
+    CHECK_INT(a->nperm, 8);
+    CHECK_INT(a->nchan, 8);
+    for (int i = 0; i < 8; i++) {
+        union addr to;
+
+        snprintf(payload, sizeof(payload), "to %d", i);
+        channel_data(&f, &c, (uint16_t)(0x4000 + i), payload);
+        snprintf(peer, sizeof(peer), "203.0.113.%d:%d", 20 + i, 7000 + i);
+        addr_parse(&to, peer, 0);
+        if (CHECK_INT(f.npeer, i + 1)) {
+            CHECK(addr_equal(&f.to_peer[i].to, &to));
+            CHECK_MEM(f.to_peer[i].buf, payload, strlen(payload));
+        }
+        fx_peer_data(&f, a, peer, "back");
+        snprintf(want, sizeof(want), "%c%c%c%cback", 0x40, i, 0, 4);
+        if (CHECK_INT(f.nclient, i + 1))
+            CHECK_MEM(f.to_client[i].buf, want, 8);
+    }
+    fx_tick(&f, 601);
+    CHECK_INT(a->nperm, 0);
+    CHECK_INT(a->nchan, 0);
+    CHECK_INT(fx_bind(&f, &c, 0x4005, PEER), 0);
+    channel_data(&f, &c, 0x4005, "again");
+    if (CHECK_INT(f.npeer, 9))
+        CHECK_MEM(f.to_peer[8].buf, "again", 5);
+    fx_done(&f);
+}
+
 /* Requests on someone else's allocation: 441; requests with no allocation: 437. */
 static void wrong_user_and_no_allocation(void)
 {
@@ -308,6 +355,7 @@ int main(void)
     RUN(channel_bind);
     RUN(data_both_ways);
     RUN(permission_and_channel_expiry);
+    RUN(many_peers);
     RUN(wrong_user_and_no_allocation);
     RUN(loopback_switch);
     RUN(family_deleted);
