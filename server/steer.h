@@ -1,9 +1,9 @@
 /* steer.h — relay-port steering (--relay-steering): a BPF sk_lookup program hands every UDP
  * datagram a peer sends to a relayed address of worker w to one socket of w's, read in batches,
- * instead of waking w once per relay socket.  The relay sockets keep their ports, send as
- * before and stay watched: a datagram that reaches one of them (sent before its address was
- * registered, or when registering failed) is still relayed.  Linux 5.9 or later; opening needs
- * CAP_BPF and CAP_NET_ADMIN, registering afterwards only the descriptors kept here. */
+ * instead of waking w once per relay socket.  The relay sockets keep their ports and send as
+ * before; one whose address could not be registered is read on its own (peer.c).  Linux 5.9
+ * or later; opening needs CAP_BPF and CAP_NET_ADMIN, registering afterwards only the
+ * descriptors kept here (and, before Linux 6.5, CAP_BPF too). */
 #ifndef SERVER_STEER_H
 #define SERVER_STEER_H
 
