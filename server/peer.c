@@ -18,6 +18,10 @@
 #include "server/udp.h"
 #include "server/worker.h"
 
+/* Receive batches per readiness of a steering socket before the loop's other sockets get
+ * their turn (it takes what the peers of every allocation of the worker send). */
+#define STEER_ROUNDS 8
+
 struct peer_sock {
     enum peer_kind kind; /* PEER_UDP, first (peer.h) */
     struct worker *w;
@@ -32,7 +36,7 @@ struct peer_sock {
 };
 
 /* A worker's side of --relay-steering: its steering sockets, read in batches, and which
- * endpoint each relayed address belongs to, by relay address and port (O(1), and pages of
+ * allocation each relayed address belongs to, by relay address and port (O(1), and pages of
  * the table are touched only where ports are in use). */
 struct peer_steering {
     struct event *ev[2];                         /* IPv4, IPv6; NULL: no relay IP */
@@ -100,7 +104,7 @@ static void on_steered(evutil_socket_t fd, short what, void *arg)
     uint32_t now = worker_now(w);
 
     (void)what;
-    for (int round = 0; round < 8; round++) {
+    for (int round = 0; round < STEER_ROUNDS; round++) {
         int first, n = udp_relay_recv(w, fd, true, &first);
 
         for (int i = first; i < first + n; i++) {
@@ -176,7 +180,8 @@ static bool steer(struct peer_sock *ps, const union addr *local)
         if (!w->steering->warned)
             log_warn("--relay-steering: %s is not steered (%s): its own socket is read, and "
                      "so are those of the next allocations that cannot be steered",
-                     addr_format(local, a, sizeof(a)), slot ? strerror(errno) : "out of memory");
+                     addr_format(local, a, sizeof(a)),
+                     slot ? strerror(errno) : "no room for it in the worker's table");
         w->steering->warned = true;
         return false;
     }
