@@ -96,7 +96,7 @@ struct relay_alloc *relay_find(struct relay *r, const struct relay_client *c)
     return a;
 }
 
-static void prefetch_hot(const struct relay_alloc *a)
+void relay_prefetch(const struct relay_alloc *a)
 {
     for (size_t off = 0; off < RELAY_ALLOC_HOT; off += 64)
         __builtin_prefetch((const char *)a + off);
@@ -107,12 +107,7 @@ void relay_prefetch_client(const struct relay *r, const struct relay_client *c)
     const struct relay_alloc *a = r->buckets[bucket_of(r, c)];
 
     if (a != NULL)
-        prefetch_hot(a);
-}
-
-void relay_prefetch(const struct relay_alloc *a)
-{
-    prefetch_hot(a);
+        relay_prefetch(a);
 }
 
 /* Doubles the table when it holds more allocations than buckets, so chains stay short: the
@@ -428,8 +423,10 @@ void relay_channel_data(struct relay *r, const struct relay_client *c, const uin
         return;
     }
     /* The endpoint the payload leaves from is the I/O layer's, another cache miss with many
-     * allocations: asked for now, it arrives while the channel is looked up. */
+     * allocations: asked for now (either family's; a NULL one is no access), it arrives while
+     * the channel is looked up. */
     __builtin_prefetch(a->ep[RELAY_EP_V4].handle);
+    __builtin_prefetch(a->ep[RELAY_EP_V6].handle);
     ch = relay_alloc_chan_by_num(a, num, now);
     if (ch == NULL) {
         drop(r, RELAY_DROP_NO_CHANNEL);

@@ -30,21 +30,17 @@ struct peer_sock {
     int fd;
     int family;
     bool df;         /* the socket sets DF on everything it sends */
-    bool steered;    /* --relay-steering: registered, in the worker's table at ... */
-    uint8_t relay;   /* ... the index of its relay address ... */
-    uint16_t port;   /* ... and its port */
+    bool steered;    /* --relay-steering: registered, at ... */
+    uint32_t slot;   /* ... its address's index (steer_index) */
 };
 
 /* A worker's side of --relay-steering: its steering sockets, read in batches, and which
- * allocation each relayed address belongs to, by relay address and port (O(1), and pages of
- * the table are touched only where ports are in use). */
+ * allocation each relayed address belongs to, by the address's index (O(1); a page of the
+ * table is touched only where ports are in use). */
 struct peer_steering {
-    struct event *ev[2];                         /* IPv4, IPv6; NULL: no relay IP */
-    struct relay_alloc **by_port[RELAY_MAX_ADDRS]; /* the owner of each address, by relay
-                                                    address and [port - min_port]; each array
-                                                    allocated at first use */
-    size_t nports;
-    bool warned; /* that an address could not be steered */
+    struct event *ev[2];        /* IPv4, IPv6; NULL: no relay IP */
+    struct relay_alloc **owner; /* [steer_index], steer_slots of them */
+    bool warned;                /* that an address could not be steered */
 };
 
 /* What the peers sent is received into the worker's relay batch and relayed; datagrams for
@@ -68,39 +64,17 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* The table slot of relayed address a, allocated when create; NULL when a is none of ours. */
-static struct relay_alloc **slot_of(struct worker *w, const union addr *a, bool create,
-                                  uint8_t *relay)
-{
-    const struct relay_shared *r = w->shared->relay;
-    struct peer_steering *st = w->steering;
-    uint16_t port = addr_port(a);
-
-    if (port < w->cfg->min_port || port > w->cfg->max_port)
-        return NULL;
-    for (size_t k = 0; k < r->naddrs; k++) {
-        if (!addr_ip_equal(&r->addrs[k].ip, a))
-            continue;
-        if (st->by_port[k] == NULL && create)
-            st->by_port[k] = calloc(st->nports, sizeof(*st->by_port[k]));
-        if (st->by_port[k] == NULL)
-            return NULL;
-        if (relay)
-            *relay = (uint8_t)k;
-        return &st->by_port[k][port - w->cfg->min_port];
-    }
-    return NULL;
-}
-
 /* What the peers of every allocation of this worker sent to its steering socket for one
  * family: each datagram goes to the allocation of the address it was sent to.  A first pass
  * over the batch finds them and fetches them into the cache together; the second relays,
- * reading each slot again (relaying one datagram may end another's allocation). */
+ * reading the table again (relaying one datagram may end another's allocation). */
 static void on_steered(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
+    struct relay_alloc **owner = w->steering->owner;
     struct udp_rx *rx = w->relay_rx;
-    struct relay_alloc **slot[UDP_BATCH];
+    uint32_t slot[UDP_BATCH];
+    bool ours[UDP_BATCH];
     uint32_t now = worker_now(w);
 
     (void)what;
@@ -110,20 +84,20 @@ static void on_steered(evutil_socket_t fd, short what, void *arg)
         for (int i = first; i < first + n; i++) {
             union addr dst;
 
-            slot[i] = NULL;
-            if (!udp_rx_truncated(rx, i) && steer_dst(udp_rx_msg(rx, i), &dst) &&
-                (slot[i] = slot_of(w, &dst, false, NULL)) != NULL && *slot[i] != NULL)
-                relay_prefetch(*slot[i]);
+            ours[i] = !udp_rx_truncated(rx, i) && steer_dst(udp_rx_msg(rx, i), &dst) &&
+                      steer_index(w->shared->steer, &dst, &slot[i]);
+            if (ours[i] && owner[slot[i]] != NULL)
+                relay_prefetch(owner[slot[i]]);
         }
         for (int i = first; i < first + n; i++) {
             if (udp_rx_truncated(rx, i)) {
                 STATS_INC(w->stats.drop[DROP_OVERSIZE]);
-            } else if (slot[i] == NULL || *slot[i] == NULL) {
+            } else if (!ours[i] || owner[slot[i]] == NULL) {
                 STATS_INC(w->stats.steered[STEERED_NO_ENDPOINT]);
             } else {
                 STATS_INC(w->stats.steered[STEERED_RELAYED]);
-                relay_peer_data(w->relay, *slot[i], udp_rx_from(rx, i), udp_rx_data(rx, i),
-                                udp_rx_len(rx, i), now);
+                relay_peer_data(w->relay, owner[slot[i]], udp_rx_from(rx, i),
+                                udp_rx_data(rx, i), udp_rx_len(rx, i), now);
             }
         }
         if (first + n < UDP_BATCH)
@@ -139,7 +113,9 @@ int peer_steering_start(struct worker *w)
     if (st == NULL)
         return -1;
     w->steering = st;
-    st->nports = (size_t)w->cfg->max_port - w->cfg->min_port + 1;
+    st->owner = calloc(steer_slots(w->shared->steer), sizeof(*st->owner));
+    if (st->owner == NULL)
+        return -1;
     for (int f = 0; f < 2; f++) {
         int fd = steer_socket(w->shared->steer, (unsigned)w->id, families[f]);
 
@@ -161,8 +137,7 @@ void peer_steering_stop(struct worker *w)
     for (int f = 0; f < 2; f++)
         if (st->ev[f])
             event_free(st->ev[f]);
-    for (size_t k = 0; k < RELAY_MAX_ADDRS; k++)
-        free(st->by_port[k]);
+    free(st->owner);
     free(st);
     w->steering = NULL;
 }
@@ -172,34 +147,29 @@ void peer_steering_stop(struct worker *w)
 static bool steer(struct peer_sock *ps, const union addr *local)
 {
     struct worker *w = ps->w;
-    struct relay_alloc **slot = slot_of(w, local, true, &ps->relay);
+    bool relayed = steer_index(w->shared->steer, local, &ps->slot);
     char a[ADDR_STRLEN];
 
-    if (slot == NULL || steer_add(w->shared->steer, (unsigned)w->id, local) < 0) {
+    if (!relayed || steer_add(w->shared->steer, (unsigned)w->id, ps->slot) < 0) {
         /* Once per worker: after the first, every allocation would say the same. */
         if (!w->steering->warned)
             log_warn("--relay-steering: %s is not steered (%s): its own socket is read, and "
                      "so are those of the next allocations that cannot be steered",
                      addr_format(local, a, sizeof(a)),
-                     slot ? strerror(errno) : "no room for it in the worker's table");
+                     relayed ? strerror(errno) : "not a relay IP and port");
         w->steering->warned = true;
         return false;
     }
-    *slot = ps->owner;
+    w->steering->owner[ps->slot] = ps->owner;
     ps->steered = true;
-    ps->port = addr_port(local);
     return true;
 }
 
 /* Stops steering ps's address, before its socket closes. */
 static void unsteer(struct peer_sock *ps)
 {
-    struct worker *w = ps->w;
-    union addr local = w->shared->relay->addrs[ps->relay].ip;
-
-    addr_set_port(&local, ps->port);
-    steer_del(w->shared->steer, &local);
-    *slot_of(w, &local, false, NULL) = NULL;
+    steer_del(ps->w->shared->steer, ps->slot);
+    ps->w->steering->owner[ps->slot] = NULL;
 }
 
 /* Path MTU discovery "do": the kernel sets DF and refuses to fragment (RFC 8656 §14). */

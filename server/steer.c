@@ -216,20 +216,29 @@ static struct steer_ip ip_key(const union addr *a)
     return k;
 }
 
+static size_t nports(const struct steer *s)
+{
+    return (size_t)s->max_port - s->min_port + 1;
+}
+
+size_t steer_slots(const struct steer *s)
+{
+    return s->nips * nports(s);
+}
+
 /* The maps, with every relay IP in ips and a steering socket per worker and family in socks. */
 static int fill_maps(struct steer *s)
 {
     static const int families[2] = {AF_INET, AF_INET6};
-    size_t nports = (size_t)s->max_port - s->min_port + 1;
 
     s->ips = map_new(BPF_MAP_TYPE_HASH, sizeof(struct steer_ip), 4, STEER_MAX_IPS);
-    s->ports = map_new(BPF_MAP_TYPE_ARRAY, 4, 4, s->nips * nports);
+    s->ports = map_new(BPF_MAP_TYPE_ARRAY, 4, 4, steer_slots(s));
     s->socks = map_new(BPF_MAP_TYPE_SOCKMAP, 4, 8, 2 * s->nworkers);
     if (s->ips < 0 || s->ports < 0 || s->socks < 0)
         return -1;
     for (size_t k = 0; k < s->nips; k++) {
         struct steer_ip key = ip_key(&s->relay_ips[k]);
-        uint32_t base = (uint32_t)(k * nports);
+        uint32_t base = (uint32_t)(k * nports(s));
 
         if (map_set(s->ips, &key, &base) < 0)
             return -1;
@@ -312,39 +321,39 @@ int steer_socket(const struct steer *s, unsigned worker, int family)
     return s->fds[2 * worker + (family == AF_INET6)];
 }
 
-/* Where local's port lies in ports; false when local is not a relayed address. */
-static bool port_index(const struct steer *s, const union addr *local, uint32_t *idx)
+/* The index is where the address's port lies in the program's ports map. */
+bool steer_index(const struct steer *s, const union addr *a, uint32_t *idx)
 {
-    uint16_t port = addr_port(local);
+    uint16_t port = addr_port(a);
 
     if (port < s->min_port || port > s->max_port)
         return false;
     for (size_t k = 0; k < s->nips; k++) {
-        if (addr_ip_equal(&s->relay_ips[k], local)) {
-            *idx = (uint32_t)(k * ((size_t)s->max_port - s->min_port + 1) + port - s->min_port);
+        if (addr_ip_equal(&s->relay_ips[k], a)) {
+            *idx = (uint32_t)(k * nports(s) + port - s->min_port);
             return true;
         }
     }
     return false;
 }
 
-int steer_add(const struct steer *s, unsigned worker, const union addr *local)
+int steer_add(const struct steer *s, unsigned worker, uint32_t idx)
 {
-    uint32_t idx, sock = 1 + 2 * worker + (local->sa.sa_family == AF_INET6);
+    int family = s->relay_ips[idx / nports(s)].sa.sa_family;
+    uint32_t sock = 1 + 2 * worker + (family == AF_INET6);
 
-    if (steer_socket(s, worker, local->sa.sa_family) < 0 || !port_index(s, local, &idx)) {
+    if (steer_socket(s, worker, family) < 0) {
         errno = EADDRNOTAVAIL;
         return -1;
     }
     return map_set(s->ports, &idx, &sock);
 }
 
-void steer_del(const struct steer *s, const union addr *local)
+void steer_del(const struct steer *s, uint32_t idx)
 {
-    uint32_t idx, none = 0;
+    uint32_t none = 0;
 
-    if (port_index(s, local, &idx))
-        (void)map_set(s->ports, &idx, &none);
+    (void)map_set(s->ports, &idx, &none);
 }
 
 bool steer_dst(const struct msghdr *h, union addr *out)

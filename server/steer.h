@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto/addr.h"
 
@@ -30,13 +31,18 @@ void steer_free(struct steer *s);
 /* Worker w's steering socket for family (AF_INET, AF_INET6), or -1 when there is none. */
 int steer_socket(const struct steer *s, unsigned worker, int family);
 
-/* From now on what arrives for relayed address local (one of the relay IPs, a port of the
- * range) goes to worker's steering socket.  0, or -1 with errno.  Thread-safe (the kernel's
- * map). */
-int steer_add(const struct steer *s, unsigned worker, const union addr *local);
+/* Every relayed address (one of the relay IPs, a port of the range) has an index below
+ * steer_slots(s): steer_index() gives the one of a, false when a is no relayed address.  The
+ * caller keeps what it needs per address in a table of that many. */
+size_t steer_slots(const struct steer *s);
+bool steer_index(const struct steer *s, const union addr *a, uint32_t *idx);
 
-/* Stops steering local (before its socket closes).  Thread-safe. */
-void steer_del(const struct steer *s, const union addr *local);
+/* From now on what arrives for relayed address idx goes to worker's steering socket of its
+ * family.  0, or -1 with errno.  Thread-safe (the kernel's map). */
+int steer_add(const struct steer *s, unsigned worker, uint32_t idx);
+
+/* Stops steering relayed address idx (before its socket closes).  Thread-safe. */
+void steer_del(const struct steer *s, uint32_t idx);
 
 /* The address a datagram received on a steering socket was sent to, from its control data.
  * False when it carried none. */

@@ -267,25 +267,24 @@ static void client_of(const struct udp_sock *s, const struct udp_rx *rx, int i,
         c->local = s->local;
 }
 
-/* Ahead of a batch: the allocations its ChannelData messages are for are fetched into the
- * cache together (with thousands of allocations, each is a cache miss or more). */
-static void prefetch_batch(const struct udp_sock *s, struct udp_rx *rx, int n)
+/* Ahead of a batch: each datagram's client 5-tuple, and the allocations its ChannelData
+ * messages are for fetched into the cache together (with thousands of allocations, each is a
+ * cache miss or more). */
+static void batch_clients(const struct udp_sock *s, struct udp_rx *rx, int n,
+                          struct relay_client *c)
 {
     for (int i = 0; i < n; i++) {
-        struct relay_client c;
-
-        if (udp_rx_len(rx, i) < 4 || (udp_rx_data(rx, i)[0] & 0xC0) != 0x40)
-            continue;
-        client_of(s, rx, i, &c);
-        relay_prefetch_client(s->w->relay, &c);
+        client_of(s, rx, i, &c[i]);
+        if (udp_rx_len(rx, i) >= 4 && (udp_rx_data(rx, i)[0] & 0xC0) == 0x40)
+            relay_prefetch_client(s->w->relay, &c[i]);
     }
 }
 
-static void receive_one(struct udp_sock *s, struct udp_rx *rx, int i)
+static void receive_one(struct udp_sock *s, struct udp_rx *rx, int i,
+                        const struct relay_client *c)
 {
     size_t len = udp_rx_len(rx, i);
     struct stats *st = &s->w->stats;
-    struct relay_client c;
 
     STATS_INC(st->rx_packets);
     STATS_ADD(st->rx_bytes, len);
@@ -297,22 +296,22 @@ static void receive_one(struct udp_sock *s, struct udp_rx *rx, int i)
         STATS_INC(st->drop[DROP_NOT_STUN]);
         return;
     }
-    client_of(s, rx, i, &c);
-    dispatch_packet(s->w, &c, udp_rx_data(rx, i), len);
+    dispatch_packet(s->w, c, udp_rx_data(rx, i), len);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct udp_sock *s = arg;
     struct udp_rx *rx = s->w->rx;
+    struct relay_client clients[UDP_BATCH];
 
     (void)what;
     for (int round = 0; round < UDP_ROUNDS; round++) {
         int n = udp_rx_recv(rx, fd, s->wildcard);
 
-        prefetch_batch(s, rx, n);
+        batch_clients(s, rx, n, clients);
         for (int i = 0; i < n; i++)
-            receive_one(s, rx, i);
+            receive_one(s, rx, i, &clients[i]);
         udp_flush_all(s->w);
         if (n < UDP_BATCH)
             break;

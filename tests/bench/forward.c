@@ -97,8 +97,9 @@ static struct fwd_client *client_of(struct fwd *f, const union addr *a)
     ev.data.ptr = &f->table[i];
     if (f->steering) {
         socklen_t len = sizeof(relay);
+        uint32_t idx;
         if (getsockname(f->table[i].fd, &relay.sa, &len) == 0 &&
-            steer_add(f->steer, 0, &relay) == 0)
+            steer_index(f->steer, &relay, &idx) && steer_add(f->steer, 0, idx) == 0)
             f->byport[addr_port(&relay)] = &f->table[i];
         else
             fprintf(stderr, "forward: cannot steer a relay socket: %s\n", strerror(errno));
